@@ -1,0 +1,71 @@
+// ECDSA signatures: SHA-256 of the (domain-tagged) message, 64-byte r‖s, low-s only.
+// Signing uses @noble/curves; verification uses node:crypto (OpenSSL, 3–5× faster here) after a
+// low-s check, because OpenSSL accepts high-s signatures that noble rejects: without the check two
+// nodes could disagree on a transaction's validity.
+import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { KeyType, curveOf, type KeyPair } from './keys.js';
+import { toHex } from '../lib/hex.js';
+
+const SPKI_PREFIX: Record<KeyType, Buffer> = {
+  // SEQUENCE { SEQUENCE { id-ecPublicKey, secp256k1 }, BIT STRING (33-byte compressed point) }
+  [KeyType.secp256k1]: Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
+  // SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (33-byte compressed point) }
+  [KeyType.p256]: Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'),
+};
+
+const ORDER: Record<KeyType, bigint> = {
+  [KeyType.secp256k1]: curveOf(KeyType.secp256k1).Point.CURVE().n,
+  [KeyType.p256]: curveOf(KeyType.p256).Point.CURVE().n,
+};
+
+/** Signs `message` (hashed with SHA-256) and returns a 64-byte low-s r‖s signature. */
+export function sign(key: Pick<KeyPair, 'type' | 'privateKey'>, message: Uint8Array): Uint8Array {
+  return curveOf(key.type).sign(message, key.privateKey, { prehash: true, lowS: true, format: 'compact' });
+}
+
+/** r and s in [1, n-1] and s ≤ n/2. */
+export function isLowS(type: KeyType, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  const n = ORDER[type];
+  const r = BigInt('0x' + Buffer.from(signature.subarray(0, 32)).toString('hex'));
+  const s = BigInt('0x' + Buffer.from(signature.subarray(32)).toString('hex'));
+  return r >= 1n && r < n && s >= 1n && s <= n >> 1n;
+}
+
+const KEY_CACHE_MAX = 20_000;
+const keyCache = new Map<string, KeyObject>();
+
+/** node:crypto KeyObject for a compressed public key; importing costs ~140 µs, so keys are cached. */
+function keyObject(type: KeyType, publicKey: Uint8Array): KeyObject {
+  const id = type + toHex(publicKey);
+  let k = keyCache.get(id);
+  if (k) {
+    // refresh recency (Map iteration order is insertion order)
+    keyCache.delete(id);
+    keyCache.set(id, k);
+    return k;
+  }
+  k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX[type], publicKey]), format: 'der', type: 'spki' });
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
+  keyCache.set(id, k);
+  return k;
+}
+
+/**
+ * Verifies a 64-byte signature over SHA-256(message). Returns false (never throws) for a malformed
+ * key or signature, a high-s signature or a wrong signature.
+ */
+export function verify(type: KeyType, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 33 || !isLowS(type, signature)) return false;
+  let key: KeyObject;
+  try {
+    key = keyObject(type, publicKey);
+  } catch {
+    return false;
+  }
+  try {
+    return nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,257 @@
+// Canonical encoding (SPEC §1 "Canonical encoding").
+//
+// msgpack is not canonical by itself, so every hashed or signed structure is described by a typed
+// tuple schema built from the codecs below. Rules:
+// - structures are arrays (tuples) in a fixed order, never maps;
+// - integers are non-negative and < 2^53 ("u53"): below 2^32 msgpack's minimal int forms, from 2^32 up
+//   the int64 form;
+// - amounts (bigint, any size) are minimal big-endian byte strings (zero is the empty string);
+// - byte strings and strings carry a size limit; strings are valid UTF-8;
+// - `decode` rejects any input whose re-encoding differs from it (non-minimal ints, floats, maps,
+//   invalid UTF-8, trailing bytes), so one value has exactly one encoding.
+import { Packr } from 'msgpackr';
+import { InvalidMessageError, ERR } from './errors.js';
+import { bytesEqual } from './hex.js';
+
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  bundleStrings: false,
+  structuredClone: false,
+  int64AsType: 'bigint',
+  mapsAsObjects: false,
+});
+
+/** A codec turns a typed value into a msgpack-ready plain value and back, validating on the way in. */
+export interface Codec<T> {
+  /** Typed value → plain msgpack value (arrays, numbers, bigints, Uint8Arrays, strings, booleans, null). */
+  toPlain(value: T): unknown;
+  /** Plain value (as msgpackr decoded it) → typed value; throws InvalidMessageError naming `path`. */
+  fromPlain(plain: unknown, path: string): T;
+}
+
+function fail(path: string, what: string): never {
+  throw new InvalidMessageError(ERR.ENCODING, `${path}: ${what}`);
+}
+
+export const MAX_U53 = Number.MAX_SAFE_INTEGER;
+
+/** Non-negative integer < 2^53 (heights, times in ms, nonces, indices). */
+export const u53: Codec<number> = {
+  toPlain(v) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`not a u53: ${v}`);
+    return v < 2 ** 32 ? v : BigInt(v);
+  },
+  fromPlain(p, path) {
+    if (typeof p === 'number') {
+      if (!Number.isSafeInteger(p) || p < 0) fail(path, 'expected a non-negative integer');
+      return p;
+    }
+    if (typeof p === 'bigint') {
+      if (p < 0n || p > BigInt(MAX_U53)) fail(path, 'integer out of range (0 .. 2^53-1)');
+      return Number(p);
+    }
+    return fail(path, 'expected an integer');
+  },
+};
+
+/** Unsigned integer with an upper bound (inclusive), e.g. u8 / u16 tags. */
+export function uint(max: number): Codec<number> {
+  return {
+    toPlain(v) {
+      if (!Number.isSafeInteger(v) || v < 0 || v > max) throw new RangeError(`integer ${v} out of range 0..${max}`);
+      return u53.toPlain(v);
+    },
+    fromPlain(p, path) {
+      const v = u53.fromPlain(p, path);
+      if (v > max) fail(path, `integer ${v} above maximum ${max}`);
+      return v;
+    },
+  };
+}
+export const u8 = uint(0xff);
+export const u16 = uint(0xffff);
+
+export const bool: Codec<boolean> = {
+  toPlain: (v) => v,
+  fromPlain(p, path) {
+    if (typeof p !== 'boolean') fail(path, 'expected a boolean');
+    return p;
+  },
+};
+
+function asBytes(p: unknown, path: string): Uint8Array {
+  if (!(p instanceof Uint8Array)) fail(path, 'expected a byte string');
+  return new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+}
+
+/** Byte string of at most `max` bytes (or exactly `len` bytes when `exact`). */
+export function bytes(max: number, exact = false): Codec<Uint8Array> {
+  return {
+    toPlain(v) {
+      if (!(v instanceof Uint8Array)) throw new TypeError('expected Uint8Array');
+      if (exact ? v.length !== max : v.length > max) throw new RangeError(`byte string of ${v.length} bytes, limit ${exact ? '=' : '≤'} ${max}`);
+      return v;
+    },
+    fromPlain(p, path) {
+      const b = asBytes(p, path);
+      if (exact && b.length !== max) fail(path, `expected exactly ${max} bytes, got ${b.length}`);
+      if (b.length > max) fail(path, `byte string too long (${b.length} > ${max})`);
+      return b;
+    },
+  };
+}
+
+/** Fixed-size byte strings used everywhere. */
+export const bytes20 = bytes(20, true);
+export const bytes32 = bytes(32, true);
+export const bytes33 = bytes(33, true);
+export const bytes64 = bytes(64, true);
+
+/** UTF-8 string of at most `maxBytes` bytes, optionally matching a pattern. */
+export function str(maxBytes: number, pattern?: RegExp): Codec<string> {
+  return {
+    toPlain(v) {
+      if (typeof v !== 'string') throw new TypeError('expected string');
+      if (Buffer.byteLength(v) > maxBytes) throw new RangeError(`string longer than ${maxBytes} bytes`);
+      if (pattern && !pattern.test(v)) throw new RangeError(`string does not match ${pattern}`);
+      return v;
+    },
+    fromPlain(p, path) {
+      if (typeof p !== 'string') fail(path, 'expected a string');
+      if (Buffer.byteLength(p) > maxBytes) fail(path, `string too long (limit ${maxBytes} bytes)`);
+      if (pattern && !pattern.test(p)) fail(path, `string does not match ${pattern}`);
+      return p;
+    },
+  };
+}
+
+/** Maximum size of an amount in bytes (2^256 - 1 at most). */
+export const AMOUNT_MAX_BYTES = 32;
+
+/** bigint → minimal big-endian bytes (0n → empty). */
+export function amountToBytes(v: bigint): Uint8Array {
+  if (typeof v !== 'bigint' || v < 0n) throw new RangeError(`amount must be a non-negative bigint, got ${String(v)}`);
+  if (v === 0n) return new Uint8Array(0);
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  const out = new Uint8Array(Buffer.from(hex, 'hex'));
+  if (out.length > AMOUNT_MAX_BYTES) throw new RangeError('amount larger than 2^256-1');
+  return out;
+}
+
+export function amountFromBytes(b: Uint8Array, path = 'amount'): bigint {
+  if (b.length > AMOUNT_MAX_BYTES) fail(path, 'amount larger than 2^256-1');
+  if (b.length > 0 && b[0] === 0) fail(path, 'amount has a leading zero byte (not minimal)');
+  if (b.length === 0) return 0n;
+  return BigInt('0x' + Buffer.from(b).toString('hex'));
+}
+
+/** Non-negative bigint amount as minimal big-endian bytes. */
+export const amount: Codec<bigint> = {
+  toPlain: (v) => amountToBytes(v),
+  fromPlain: (p, path) => amountFromBytes(asBytes(p, path), path),
+};
+
+/** `null` or a value. */
+export function optional<T>(inner: Codec<T>): Codec<T | undefined> {
+  return {
+    toPlain: (v) => (v === undefined ? null : inner.toPlain(v)),
+    fromPlain: (p, path) => (p === null ? undefined : inner.fromPlain(p, path)),
+  };
+}
+
+/** Homogeneous list of at most `max` items. */
+export function list<T>(inner: Codec<T>, max: number): Codec<T[]> {
+  return {
+    toPlain(v) {
+      if (!Array.isArray(v)) throw new TypeError('expected array');
+      if (v.length > max) throw new RangeError(`list of ${v.length} items, limit ${max}`);
+      return v.map((x) => inner.toPlain(x));
+    },
+    fromPlain(p, path) {
+      if (!Array.isArray(p)) fail(path, 'expected a list');
+      if (p.length > max) fail(path, `list too long (${p.length} > ${max})`);
+      return p.map((x, i) => inner.fromPlain(x, `${path}[${i}]`));
+    },
+  };
+}
+
+type CodecsOf<T extends readonly unknown[]> = { [K in keyof T]: Codec<T[K]> };
+
+/** Fixed-length tuple of typed fields. */
+export function tuple<T extends readonly unknown[]>(...fields: CodecsOf<T>): Codec<T> {
+  return {
+    toPlain(v) {
+      if (!Array.isArray(v) || v.length !== fields.length) throw new TypeError(`expected a ${fields.length}-tuple`);
+      return fields.map((f, i) => (f as Codec<unknown>).toPlain(v[i]));
+    },
+    fromPlain(p, path) {
+      if (!Array.isArray(p)) fail(path, 'expected a tuple (array)');
+      if (p.length !== fields.length) fail(path, `expected ${fields.length} fields, got ${p.length}`);
+      return fields.map((f, i) => (f as Codec<unknown>).fromPlain(p[i], `${path}.${i}`)) as unknown as T;
+    },
+  };
+}
+
+/**
+ * A record type encoded as a tuple in the order of `keys`. Keeps call sites readable while the bytes
+ * stay a tuple (never a map).
+ */
+export function struct<T extends Record<string, unknown>>(fields: { [K in keyof T]: Codec<T[K]> }, order: readonly (keyof T)[]): Codec<T> {
+  const names = order as (keyof T & string)[];
+  return {
+    toPlain(v) {
+      return names.map((k) => fields[k].toPlain(v[k]));
+    },
+    fromPlain(p, path) {
+      if (!Array.isArray(p)) fail(path, 'expected a tuple (array)');
+      if (p.length !== names.length) fail(path, `expected ${names.length} fields, got ${p.length}`);
+      const out: Partial<T> = {};
+      names.forEach((k, i) => {
+        out[k] = fields[k].fromPlain(p[i], `${path}.${k}`);
+      });
+      return out as T;
+    },
+  };
+}
+
+/** Maps a codec of A onto type B (e.g. a tuple onto an object). */
+export function mapCodec<A, B>(inner: Codec<A>, to: (b: B) => A, from: (a: A, path: string) => B): Codec<B> {
+  return {
+    toPlain: (v) => inner.toPlain(to(v)),
+    fromPlain: (p, path) => from(inner.fromPlain(p, path), path),
+  };
+}
+
+/** Encodes a value canonically. Throws RangeError/TypeError for a value outside its schema (a bug). */
+export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
+  const out = packr.pack(codec.toPlain(value));
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/**
+ * Decodes bytes that must be the canonical encoding of a value of `codec`: rejects truncated input,
+ * trailing bytes, wrong types and any non-canonical form (re-encoding must give the same bytes).
+ */
+export function decode<T>(codec: Codec<T>, data: Uint8Array, what = 'value', maxBytes?: number): T {
+  if (!(data instanceof Uint8Array)) throw new InvalidMessageError(ERR.ENCODING, `${what}: expected bytes`);
+  if (maxBytes !== undefined && data.length > maxBytes) {
+    throw new InvalidMessageError(ERR.TOO_LARGE, `${what}: ${data.length} bytes exceeds the limit of ${maxBytes}`);
+  }
+  let plain: unknown;
+  try {
+    plain = packr.unpack(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  } catch (err) {
+    throw new InvalidMessageError(ERR.ENCODING, `${what}: not valid msgpack (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const value = codec.fromPlain(plain, what);
+  let again: Uint8Array;
+  try {
+    again = encode(codec, value);
+  } catch (err) {
+    throw new InvalidMessageError(ERR.ENCODING, `${what}: value outside its schema (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!bytesEqual(again, data)) throw new InvalidMessageError(ERR.ENCODING, `${what}: non-canonical encoding`);
+  return value;
+}

@@ -1,0 +1,55 @@
+import { InvalidMessageError, ERR } from './errors.js';
+
+const HEX_RE = /^0x([0-9a-fA-F]{2})*$/;
+
+/** Bytes → lower-case 0x-hex. */
+export function toHex(bytes: Uint8Array): string {
+  return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** 0x-hex → bytes; throws InvalidMessageError on anything that is not even-length 0x-prefixed hex. */
+export function fromHex(hex: string, what = 'value', expectedLength?: number): Uint8Array {
+  if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
+    throw new InvalidMessageError(ERR.ENCODING, `${what} must be 0x-prefixed hex with an even number of digits`);
+  }
+  const out = new Uint8Array(Buffer.from(hex.slice(2), 'hex'));
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new InvalidMessageError(ERR.ENCODING, `${what} must be ${expectedLength} bytes, got ${out.length}`);
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.compare(a, b) === 0;
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+export function utf8(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+/** Unsigned big-endian fixed-width integer (width 1..8 bytes), for sortable keys. */
+export function uintBE(value: number | bigint, width: number): Uint8Array {
+  let v = BigInt(value);
+  if (v < 0n || v >= 1n << BigInt(width * 8)) throw new RangeError(`value ${value} does not fit in ${width} bytes`);
+  const out = new Uint8Array(width);
+  for (let i = width - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+export function readUintBE(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
