@@ -11,7 +11,7 @@
 //   invalid UTF-8, trailing bytes), so one value has exactly one encoding.
 import { Packr } from 'msgpackr';
 import { InvalidMessageError, ERR } from './errors.js';
-import { bytesEqual } from './hex.js';
+import { bytesEqual, toHex, fromHex } from './hex.js';
 
 const packr = new Packr({
   useRecords: false,
@@ -28,6 +28,10 @@ export interface Codec<T> {
   toPlain(value: T): unknown;
   /** Plain value (as msgpackr decoded it) → typed value; throws InvalidMessageError naming `path`. */
   fromPlain(plain: unknown, path: string): T;
+  /** Typed value → JSON value (bytes as 0x-hex, amounts as decimal strings, structs as objects). */
+  toJson(value: T): unknown;
+  /** JSON value → typed value, strictly validated; throws InvalidMessageError naming `path`. */
+  fromJson(json: unknown, path: string): T;
 }
 
 function fail(path: string, what: string): never {
@@ -53,6 +57,12 @@ export const u53: Codec<number> = {
     }
     return fail(path, 'expected an integer');
   },
+  toJson: (v) => v,
+  fromJson(j, path) {
+    if (typeof j === 'string' && /^(0|[1-9][0-9]{0,15})$/.test(j)) j = Number(j);
+    if (typeof j !== 'number' || !Number.isSafeInteger(j) || j < 0) fail(path, 'expected a non-negative integer');
+    return j;
+  },
 };
 
 /** Unsigned integer with an upper bound (inclusive), e.g. u8 / u16 tags. */
@@ -67,6 +77,12 @@ export function uint(max: number): Codec<number> {
       if (v > max) fail(path, `integer ${v} above maximum ${max}`);
       return v;
     },
+    toJson: (v) => v,
+    fromJson(j, path) {
+      const v = u53.fromJson(j, path);
+      if (v > max) fail(path, `integer ${v} above maximum ${max}`);
+      return v;
+    },
   };
 }
 export const u8 = uint(0xff);
@@ -77,6 +93,11 @@ export const bool: Codec<boolean> = {
   fromPlain(p, path) {
     if (typeof p !== 'boolean') fail(path, 'expected a boolean');
     return p;
+  },
+  toJson: (v) => v,
+  fromJson(j, path) {
+    if (typeof j !== 'boolean') fail(path, 'expected true or false');
+    return j;
   },
 };
 
@@ -95,6 +116,14 @@ export function bytes(max: number, exact = false): Codec<Uint8Array> {
     },
     fromPlain(p, path) {
       const b = asBytes(p, path);
+      if (exact && b.length !== max) fail(path, `expected exactly ${max} bytes, got ${b.length}`);
+      if (b.length > max) fail(path, `byte string too long (${b.length} > ${max})`);
+      return b;
+    },
+    toJson: (v) => toHex(v),
+    fromJson(j, path) {
+      if (typeof j !== 'string') fail(path, 'expected 0x-hex bytes');
+      const b = fromHex(j, path);
       if (exact && b.length !== max) fail(path, `expected exactly ${max} bytes, got ${b.length}`);
       if (b.length > max) fail(path, `byte string too long (${b.length} > ${max})`);
       return b;
@@ -122,6 +151,10 @@ export function str(maxBytes: number, pattern?: RegExp): Codec<string> {
       if (Buffer.byteLength(p) > maxBytes) fail(path, `string too long (limit ${maxBytes} bytes)`);
       if (pattern && !pattern.test(p)) fail(path, `string does not match ${pattern}`);
       return p;
+    },
+    toJson: (v) => v,
+    fromJson(j, path) {
+      return this.fromPlain(j, path);
     },
   };
 }
@@ -151,6 +184,14 @@ export function amountFromBytes(b: Uint8Array, path = 'amount'): bigint {
 export const amount: Codec<bigint> = {
   toPlain: (v) => amountToBytes(v),
   fromPlain: (p, path) => amountFromBytes(asBytes(p, path), path),
+  toJson: (v) => v.toString(10),
+  fromJson(j, path) {
+    if (typeof j === 'number' && Number.isSafeInteger(j) && j >= 0) return BigInt(j);
+    if (typeof j !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(j)) fail(path, 'expected a decimal amount string');
+    const v = BigInt(j);
+    if (v >= 1n << 256n) fail(path, 'amount larger than 2^256-1');
+    return v;
+  },
 };
 
 /** `null` or a value. */
@@ -158,6 +199,8 @@ export function optional<T>(inner: Codec<T>): Codec<T | undefined> {
   return {
     toPlain: (v) => (v === undefined ? null : inner.toPlain(v)),
     fromPlain: (p, path) => (p === null ? undefined : inner.fromPlain(p, path)),
+    toJson: (v) => (v === undefined ? null : inner.toJson(v)),
+    fromJson: (j, path) => (j === null || j === undefined ? undefined : inner.fromJson(j, path)),
   };
 }
 
@@ -173,6 +216,12 @@ export function list<T>(inner: Codec<T>, max: number): Codec<T[]> {
       if (!Array.isArray(p)) fail(path, 'expected a list');
       if (p.length > max) fail(path, `list too long (${p.length} > ${max})`);
       return p.map((x, i) => inner.fromPlain(x, `${path}[${i}]`));
+    },
+    toJson: (v) => v.map((x) => inner.toJson(x)),
+    fromJson(j, path) {
+      if (!Array.isArray(j)) fail(path, 'expected a JSON array');
+      if (j.length > max) fail(path, `list too long (${j.length} > ${max})`);
+      return j.map((x, i) => inner.fromJson(x, `${path}[${i}]`));
     },
   };
 }
@@ -191,6 +240,11 @@ export function tuple<T extends readonly unknown[]>(...fields: CodecsOf<T>): Cod
       if (p.length !== fields.length) fail(path, `expected ${fields.length} fields, got ${p.length}`);
       return fields.map((f, i) => (f as Codec<unknown>).fromPlain(p[i], `${path}.${i}`)) as unknown as T;
     },
+    toJson: (v) => fields.map((f, i) => (f as Codec<unknown>).toJson(v[i])),
+    fromJson(j, path) {
+      if (!Array.isArray(j) || j.length !== fields.length) fail(path, `expected a JSON array of ${fields.length} items`);
+      return fields.map((f, i) => (f as Codec<unknown>).fromJson(j[i], `${path}[${i}]`)) as unknown as T;
+    },
   };
 }
 
@@ -198,7 +252,7 @@ export function tuple<T extends readonly unknown[]>(...fields: CodecsOf<T>): Cod
  * A record type encoded as a tuple in the order of `keys`. Keeps call sites readable while the bytes
  * stay a tuple (never a map).
  */
-export function struct<T extends Record<string, unknown>>(fields: { [K in keyof T]: Codec<T[K]> }, order: readonly (keyof T)[]): Codec<T> {
+export function struct<T extends object>(fields: { [K in keyof T]: Codec<T[K]> }, order: readonly (keyof T)[]): Codec<T> {
   const names = order as (keyof T & string)[];
   return {
     toPlain(v) {
@@ -213,6 +267,19 @@ export function struct<T extends Record<string, unknown>>(fields: { [K in keyof 
       });
       return out as T;
     },
+    toJson(v) {
+      const out: Record<string, unknown> = {};
+      for (const k of names) out[k] = fields[k].toJson(v[k]);
+      return out;
+    },
+    fromJson(j, path) {
+      if (typeof j !== 'object' || j === null || Array.isArray(j)) fail(path, 'expected a JSON object');
+      const obj = j as Record<string, unknown>;
+      for (const k of Object.keys(obj)) if (!names.includes(k as keyof T & string)) fail(path, `unknown field "${k}" (expected ${names.join(', ')})`);
+      const out: Partial<T> = {};
+      for (const k of names) out[k] = fields[k].fromJson(obj[k], `${path}.${k}`);
+      return out as T;
+    },
   };
 }
 
@@ -221,7 +288,20 @@ export function mapCodec<A, B>(inner: Codec<A>, to: (b: B) => A, from: (a: A, pa
   return {
     toPlain: (v) => inner.toPlain(to(v)),
     fromPlain: (p, path) => from(inner.fromPlain(p, path), path),
+    toJson: (v) => inner.toJson(to(v)),
+    fromJson: (j, path) => from(inner.fromJson(j, path), path),
   };
+}
+
+/** Parses JSON text into a value of `codec`, with InvalidMessageError on bad JSON or schema mismatch. */
+export function fromJsonText<T>(codec: Codec<T>, text: string, what = 'args'): T {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    fail(what, 'not valid JSON');
+  }
+  return codec.fromJson(j, what);
 }
 
 /** Encodes a value canonically. Throws RangeError/TypeError for a value outside its schema (a bug). */

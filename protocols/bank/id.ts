@@ -1,0 +1,2 @@
+/** Permanent module id (protocols/registry.ts lists them all). */
+export const BANK_MODULE_ID = 1;

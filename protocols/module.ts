@@ -1,0 +1,170 @@
+// The native-module framework (STYLE.md "One native module"; SPEC §1 "Native modules").
+// A module is deterministic code: transaction handlers, read-only queries, genesis, an end-of-block
+// hook and invariants. Handlers see a context with no clock, randomness, logger or network: time is
+// the block time agreed by consensus.
+import type { Codec } from '../lib/encoding.js';
+import type { RangeOptions } from '../state/kvStore.js';
+import type { StateReader, StateWriter } from '../state/overlay.js';
+import { PREFIX, prefixed } from '../state/prefixes.js';
+import { uintBE, toHex } from '../lib/hex.js';
+import { prefixEnd } from '../state/kvStore.js';
+import type { TxEvent } from '../state/block.js';
+
+/** Which key must sign a method (SPEC §1 "Who is who"). */
+export type SignerRole = 'offline' | 'online' | 'any';
+
+export interface Method<A> {
+  /** Permanent numeric id inside the module. */
+  id: number;
+  args: Codec<A>;
+  signer: SignerRole;
+  /** Stateless checks beyond the codec; throws InvalidMessageError. */
+  validateBasic?(args: A): void;
+}
+
+export interface BlockInfo {
+  height: number;
+  /** Block time in ms (agreed by consensus). */
+  time: number;
+  proposer: Uint8Array;
+}
+
+/** Read-only view of one module's key space (keys are relative to the module's prefix). */
+export interface ModuleReader {
+  get(key: Uint8Array): Uint8Array | undefined;
+  has(key: Uint8Array): boolean;
+  /** Entries whose key starts with `prefix`, relative keys, in key order. */
+  entries(prefix: Uint8Array, opts?: Omit<RangeOptions, 'gte' | 'lt'>): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+export interface ModuleStore extends ModuleReader {
+  set(key: Uint8Array, value: Uint8Array): void;
+  delete(key: Uint8Array): void;
+}
+
+export type EventValue = string | number | bigint | boolean | Uint8Array;
+
+/** Access to other modules' stores for keepers (deps.ts implementations); handlers use `state`. */
+export interface StoreAccess {
+  storeOf(moduleId: number): ModuleStore;
+}
+export interface ReaderAccess {
+  readerOf(moduleId: number): ModuleReader;
+}
+
+export interface TxContext {
+  state: ModuleStore;
+  block: BlockInfo;
+  chainId: string;
+  /** Address whose key signed the transaction. */
+  sender: Uint8Array;
+  /** The sender's stable identity: its offline address (equal to `sender` when it signs as offline/any). */
+  identity: Uint8Array;
+  txId: Uint8Array;
+  emit(type: string, attributes: Record<string, EventValue>): void;
+  /** For keepers only (deps implementations): the same block overlay, scoped to another module. */
+  access: StoreAccess;
+}
+
+export type Handler<A> = (ctx: TxContext, args: A) => void | Promise<void>;
+
+export interface BlockContext {
+  state: ModuleStore;
+  block: BlockInfo;
+  chainId: string;
+  emit(type: string, attributes: Record<string, EventValue>): void;
+  access: StoreAccess;
+}
+
+export interface QueryContext {
+  state: ModuleReader;
+  chainId: string;
+  /** Committed height the query reads. */
+  height: number;
+  /** Committed block time. */
+  time: number;
+  access: ReaderAccess;
+}
+
+export interface QueryDef<A> {
+  args: Codec<A>;
+  /** A provable query reads only point keys (no ranges), so every read can carry a state proof. */
+  provable: boolean;
+  run(ctx: QueryContext, args: A): unknown | Promise<unknown>;
+}
+
+/** A query with its argument type erased, as stored in a module's query table. */
+export type AnyQuery = QueryDef<unknown>;
+
+/** Declares a query with typed args and erases the type for the module's table. */
+export function defineQuery<A>(def: QueryDef<A>): AnyQuery {
+  return def as unknown as AnyQuery;
+}
+
+export interface GenesisContext {
+  state: ModuleStore;
+  chainId: string;
+  time: number;
+  access: StoreAccess;
+}
+
+/**
+ * A native module. `M` maps method names to their argument types, so the compiler demands a method
+ * definition and a handler for every message.
+ */
+export interface NativeModule<M extends object = Record<string, unknown>> {
+  /** Permanent numeric id (see protocols/registry.ts). */
+  id: number;
+  name: string;
+  methods: { [K in keyof M]: Method<M[K]> };
+  handlers: { [K in keyof M]: Handler<M[K]> };
+  queries: Record<string, AnyQuery>;
+  /** Validates the module's genesis section and writes initial state; throws InvalidMessageError. */
+  genesis?(ctx: GenesisContext, config: unknown): void;
+  /** Runs after the block's transactions (deadlines: walk an index in state, with a cap). */
+  endBlock?(ctx: BlockContext): void | Promise<void>;
+  /** Checked after every block in tests: returns a list of violations (empty = fine). */
+  invariants?(reader: ModuleReader, access: ReaderAccess): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module key spaces over a flat store.
+
+export function moduleKeyPrefix(moduleId: number): Uint8Array {
+  return prefixed(PREFIX.STATE, uintBE(moduleId, 2));
+}
+
+export function moduleKey(moduleId: number, key: Uint8Array): Uint8Array {
+  return prefixed(PREFIX.STATE, uintBE(moduleId, 2), key);
+}
+
+export function scopedReader(base: StateReader, moduleId: number): ModuleReader {
+  const pre = moduleKeyPrefix(moduleId);
+  return {
+    get: (k) => base.get(moduleKey(moduleId, k)),
+    has: (k) => base.get(moduleKey(moduleId, k)) !== undefined,
+    async *entries(prefix, opts = {}) {
+      const gte = moduleKey(moduleId, prefix);
+      for await (const [k, v] of base.range({ ...opts, gte, lt: prefixEnd(gte) })) yield [k.subarray(pre.length), v];
+    },
+  };
+}
+
+export function scopedStore(base: StateWriter, moduleId: number): ModuleStore {
+  return {
+    ...scopedReader(base, moduleId),
+    set: (k, v) => base.set(moduleKey(moduleId, k), v),
+    delete: (k) => base.delete(moduleKey(moduleId, k)),
+  };
+}
+
+export function eventOf(module: string, type: string, attributes: Record<string, EventValue>): TxEvent {
+  return {
+    module,
+    type,
+    attributes: Object.entries(attributes).map(([k, v]) => [
+      k,
+      v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString(10) : String(v),
+    ]),
+  };
+}

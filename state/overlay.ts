@@ -1,0 +1,125 @@
+// Per-block write overlay over the committed store (STYLE.md state/): reads fall through to the
+// base; writes stay in memory; checkpoint/commit/revert nest, so one transaction's writes can be
+// undone without touching the others'. At the end of a block, `changes()` lists every changed key once.
+import type { KvStore, RangeOptions } from './kvStore.js';
+import { compareBytes } from '../lib/hex.js';
+
+const key = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+const unkey = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+
+/** `null` marks a deletion in the overlay. */
+type Slot = Uint8Array | null;
+
+export interface StateReader {
+  get(key: Uint8Array): Uint8Array | undefined;
+  /** Entries in [gte, lt) in key order, overlay merged over base. */
+  range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+export interface StateWriter extends StateReader {
+  set(key: Uint8Array, value: Uint8Array): void;
+  delete(key: Uint8Array): void;
+}
+
+export class Overlay implements StateWriter {
+  private readonly writes = new Map<string, Slot>();
+  /** One journal per open checkpoint: key → the slot before the first write inside it (undefined = absent). */
+  private readonly journals: Map<string, Slot | undefined>[] = [];
+
+  constructor(private readonly base: Pick<KvStore, 'get' | 'range'>) {}
+
+  get(k: Uint8Array): Uint8Array | undefined {
+    const s = this.writes.get(key(k));
+    if (s === null) return undefined;
+    if (s !== undefined) return s;
+    return this.base.get(k);
+  }
+
+  set(k: Uint8Array, value: Uint8Array): void {
+    this.record(key(k));
+    this.writes.set(key(k), Uint8Array.from(value));
+  }
+
+  delete(k: Uint8Array): void {
+    this.record(key(k));
+    this.writes.set(key(k), null);
+  }
+
+  private record(s: string): void {
+    const j = this.journals[this.journals.length - 1];
+    if (j && !j.has(s)) j.set(s, this.writes.get(s));
+  }
+
+  checkpoint(): void {
+    this.journals.push(new Map());
+  }
+
+  /** Keeps the writes since the last checkpoint (folds its journal into the enclosing one). */
+  commitCheckpoint(): void {
+    const j = this.journals.pop();
+    if (!j) throw new Error('commitCheckpoint without checkpoint');
+    const outer = this.journals[this.journals.length - 1];
+    if (outer) for (const [k, prev] of j) if (!outer.has(k)) outer.set(k, prev);
+  }
+
+  /** Undoes every write since the last checkpoint. */
+  revert(): void {
+    const j = this.journals.pop();
+    if (!j) throw new Error('revert without checkpoint');
+    for (const [k, prev] of j) {
+      if (prev === undefined) this.writes.delete(k);
+      else this.writes.set(k, prev);
+    }
+  }
+
+  get depth(): number {
+    return this.journals.length;
+  }
+
+  /** Every key written in this overlay (value undefined = deleted), sorted by key. */
+  changes(): { key: Uint8Array; value: Uint8Array | undefined }[] {
+    return [...this.writes.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([k, v]) => ({ key: unkey(k), value: v === null ? undefined : v }));
+  }
+
+  async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const inRange = (k: Uint8Array) => (!opts.gte || compareBytes(k, opts.gte) >= 0) && (!opts.lt || compareBytes(k, opts.lt) < 0);
+    const pending = [...this.writes.entries()]
+      .map(([k, v]) => [unkey(k), v] as const)
+      .filter(([k]) => inRange(k))
+      .sort((a, b) => compareBytes(a[0], b[0]) * (opts.reverse ? -1 : 1));
+    let i = 0;
+    let yielded = 0;
+    const limit = opts.limit !== undefined && opts.limit >= 0 ? opts.limit : Infinity;
+    const dir = opts.reverse ? -1 : 1;
+    const { limit: _ignored, ...baseOpts } = opts;
+    for await (const [bk, bv] of this.base.range(baseOpts)) {
+      // emit overlay entries that sort before this base key
+      while (i < pending.length && compareBytes(pending[i]![0], bk) * dir < 0) {
+        const [pk, pv] = pending[i++]!;
+        if (pv !== null) {
+          yield [pk, pv];
+          if (++yielded >= limit) return;
+        }
+      }
+      if (i < pending.length && compareBytes(pending[i]![0], bk) === 0) {
+        const [pk, pv] = pending[i++]!;
+        if (pv !== null) {
+          yield [pk, pv];
+          if (++yielded >= limit) return;
+        }
+        continue;
+      }
+      yield [bk, bv];
+      if (++yielded >= limit) return;
+    }
+    for (; i < pending.length; i++) {
+      const [pk, pv] = pending[i]!;
+      if (pv !== null) {
+        yield [pk, pv];
+        if (++yielded >= limit) return;
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// Transactions (SPEC §1 "Transactions").
+// Signed body: [version, chainId, keyType, publicKey (33-byte compressed), nonce, moduleId, methodId,
+// args, fee]. Wire form: [body, signature]. The sender's address is derived from the public key; the
+// tx id is keccak256 of the encoded body (without the signature); the signature is ECDSA (low-s) over
+// SHA-256(DOMAIN.tx ‖ encoded body) — the body contains the chain id, so a signature is valid on one
+// chain only and, with the domain tag, as one kind of message only.
+import { struct, mapCodec, u8, u16, u53, str, bytes, bytes33, bytes64, amount, encode, decode, type Codec } from '../lib/encoding.js';
+import { InvalidMessageError, ERR } from '../lib/errors.js';
+import { toHex } from '../lib/hex.js';
+import { keccak256, DOMAIN } from '../crypto/hash.js';
+import { concatBytes } from '../lib/hex.js';
+import { isKeyType, addressOf, assertPublicKey, type KeyType, type KeyPair } from '../crypto/keys.js';
+import { sign, verify, isLowS } from '../crypto/sign.js';
+
+export const TX_VERSION = 1;
+/** Largest encoded transaction accepted anywhere (mempool, block, RPC). */
+export const MAX_TX_BYTES = 64 * 1024;
+/** Largest encoded args of one transaction. */
+export const MAX_ARGS_BYTES = 60 * 1024;
+export const CHAIN_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface TxBody {
+  version: number;
+  chainId: string;
+  keyType: KeyType;
+  publicKey: Uint8Array;
+  nonce: number;
+  moduleId: number;
+  methodId: number;
+  /** Canonical encoding of the method's args tuple (decoded by the module's codec). */
+  args: Uint8Array;
+  fee: bigint;
+}
+
+export interface SignedTx {
+  body: TxBody;
+  signature: Uint8Array;
+}
+
+const bodyStruct = struct<TxBody>(
+  {
+    version: u8,
+    chainId: str(64, CHAIN_ID_RE),
+    keyType: u8 as Codec<KeyType>,
+    publicKey: bytes33,
+    nonce: u53,
+    moduleId: u16,
+    methodId: u16,
+    args: bytes(MAX_ARGS_BYTES),
+    fee: amount,
+  },
+  ['version', 'chainId', 'keyType', 'publicKey', 'nonce', 'moduleId', 'methodId', 'args', 'fee'],
+);
+
+export const txBodyCodec: Codec<TxBody> = mapCodec<TxBody, TxBody>(
+  bodyStruct,
+  (b) => b,
+  (b, path) => {
+    if (b.version !== TX_VERSION) throw new InvalidMessageError(ERR.ENCODING, `${path}: unsupported tx version ${b.version}`);
+    if (!isKeyType(b.keyType)) throw new InvalidMessageError(ERR.ENCODING, `${path}: unknown key type ${b.keyType}`);
+    return b;
+  },
+);
+
+export const signedTxCodec: Codec<SignedTx> = struct<SignedTx>({ body: txBodyCodec, signature: bytes64 }, ['body', 'signature']);
+
+export function encodeTxBody(body: TxBody): Uint8Array {
+  return encode(txBodyCodec, body);
+}
+
+export function encodeTx(tx: SignedTx): Uint8Array {
+  return encode(signedTxCodec, tx);
+}
+
+/** A decoded transaction with its derived fields computed once. */
+export interface DecodedTx extends SignedTx {
+  /** Exact wire bytes. */
+  raw: Uint8Array;
+  /** keccak256 of the encoded body. */
+  id: Uint8Array;
+  idHex: string;
+  /** Sender address (20 bytes) derived from the public key. */
+  sender: Uint8Array;
+  senderHex: string;
+  /** Bytes the signature covers (domain tag ‖ encoded body). */
+  signBytes: Uint8Array;
+}
+
+/**
+ * Stateless decoding: canonical encoding, size limits, version, key type, a valid public key.
+ * Does NOT verify the signature (see verifyTxSignature) or anything against state.
+ */
+export function decodeTx(raw: Uint8Array): DecodedTx {
+  const tx = decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES);
+  assertPublicKey(tx.body.keyType, tx.body.publicKey);
+  const bodyBytes = encodeTxBody(tx.body);
+  const id = keccak256(bodyBytes);
+  const sender = addressOf(tx.body.keyType, tx.body.publicKey);
+  return {
+    ...tx,
+    raw,
+    id,
+    idHex: toHex(id),
+    sender,
+    senderHex: toHex(sender),
+    signBytes: concatBytes(DOMAIN.tx, bodyBytes),
+  };
+}
+
+export function signTx(body: TxBody, key: KeyPair): SignedTx {
+  if (key.type !== body.keyType) throw new TypeError('key type does not match the body');
+  return { body, signature: sign(key, concatBytes(DOMAIN.tx, encodeTxBody(body))) };
+}
+
+/** Builds, signs and encodes a transaction. */
+export function buildTx(key: KeyPair, fields: Omit<TxBody, 'version' | 'keyType' | 'publicKey'>): Uint8Array {
+  return encodeTx(signTx({ version: TX_VERSION, keyType: key.type, publicKey: key.publicKey, ...fields }, key));
+}
+
+const VERIFIED_CACHE_MAX = 100_000;
+const verifiedIds = new Set<string>();
+
+/**
+ * Verifies the signature (low-s, node:crypto). Verified tx ids are cached, so a transaction that was
+ * checked when it entered the mempool is not verified again when its block is executed. The cache key
+ * is the tx id (hash of the body, which includes the key) plus the signature.
+ */
+export function verifyTxSignature(tx: DecodedTx): boolean {
+  const cacheKey = tx.idHex + toHex(tx.signature);
+  if (verifiedIds.has(cacheKey)) return true;
+  const ok = verify(tx.body.keyType, tx.body.publicKey, tx.signBytes, tx.signature);
+  if (ok) {
+    if (verifiedIds.size >= VERIFIED_CACHE_MAX) verifiedIds.delete(verifiedIds.values().next().value as string);
+    verifiedIds.add(cacheKey);
+  }
+  return ok;
+}
+
+/** Stateless checks for a given chain: decode, chain id, signature. Throws InvalidMessageError. */
+export function checkTxStateless(raw: Uint8Array, chainId: string): DecodedTx {
+  const tx = decodeTx(raw);
+  if (tx.body.chainId !== chainId) {
+    throw new InvalidMessageError(ERR.WRONG_CHAIN, `transaction is for chain "${tx.body.chainId}", this is "${chainId}"`);
+  }
+  if (!isLowS(tx.body.keyType, tx.signature)) {
+    throw new InvalidMessageError(ERR.HIGH_S, 'transaction signature is not low-s (s must be ≤ n/2) or r/s out of range');
+  }
+  if (!verifyTxSignature(tx)) {
+    throw new InvalidMessageError(ERR.BAD_SIGNATURE, 'transaction signature does not verify against its public key');
+  }
+  return tx;
+}
