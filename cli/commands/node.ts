@@ -1,0 +1,202 @@
+// iotchain init | start | devnet
+import type { Command } from 'commander';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createNode } from '../../node/node.js';
+import { paths, writeJson, DEFAULT_CONFIG, type NodeConfig } from '../../node/config.js';
+import { generateKeyPair, KeyType, addressOf, toChecksumAddress, parseAddress } from '../../crypto/keys.js';
+import { saveKeyFile, readPassphraseFile } from '../../crypto/keystore.js';
+import { toHex } from '../../lib/hex.js';
+import { InvalidMessageError, ERR, IotchainError } from '../../lib/errors.js';
+import { parseGenesis, genesisToJson, DEFAULT_PARAMS } from '../../state/genesis.js';
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/iotchain.js');
+
+function fail(e: unknown, json: boolean): never {
+  const err = e instanceof IotchainError ? { code: e.code, message: e.message } : { code: 'ERROR', message: e instanceof Error ? e.message : String(e) };
+  if (json) process.stdout.write(JSON.stringify({ error: err }) + '\n');
+  else process.stderr.write(`error: ${err.message}\n`);
+  process.exit(1);
+}
+
+export interface InitOptions {
+  home: string;
+  chainId: string;
+  moniker?: string;
+  rpcPort?: number;
+  p2pPort?: number;
+  /** address=amount pairs funded at genesis */
+  fund?: string[];
+  minFee?: string;
+  passphrase?: string;
+  genesisTime?: number;
+}
+
+/** Creates a single-validator home: config, consensus key, genesis. Refuses to overwrite. */
+export async function initHome(o: InitOptions): Promise<{ home: string; consensusKey: string; genesis: string }> {
+  const p = paths(o.home);
+  if (existsSync(p.config) || existsSync(p.genesis) || existsSync(p.consensusKey)) {
+    throw new InvalidMessageError(ERR.CONFIG, `${o.home} is already initialized (remove it first)`);
+  }
+  await mkdir(o.home, { recursive: true });
+  const key = generateKeyPair(KeyType.p256);
+  await saveKeyFile(p.consensusKey, key, o.passphrase);
+  const config: NodeConfig = structuredClone(DEFAULT_CONFIG);
+  config.moniker = o.moniker ?? 'validator-0';
+  if (o.rpcPort !== undefined) config.rpc.port = o.rpcPort;
+  if (o.p2pPort !== undefined) config.p2p.port = o.p2pPort;
+  await writeJson(p.config, config);
+  const balances = (o.fund ?? []).map((f) => {
+    const [addr, amount] = f.split('=');
+    if (!addr || !amount || !/^[0-9]+$/.test(amount)) throw new InvalidMessageError(ERR.CONFIG, `--fund expects ADDRESS=AMOUNT, got ${f}`);
+    return { address: toChecksumAddress(parseAddress(addr)), amount: BigInt(amount).toString(10) };
+  });
+  const genesis = parseGenesis({
+    chainId: o.chainId,
+    genesisTime: o.genesisTime ?? Date.now(),
+    validators: [{ name: config.moniker, consensusKey: toHex(key.publicKey), peerId: '', power: 1 }],
+    params: { minFee: o.minFee ?? DEFAULT_PARAMS.minFee.toString(10) },
+    modules: { bank: { balances } },
+  });
+  await writeJson(p.genesis, genesisToJson(genesis));
+  return { home: o.home, consensusKey: toChecksumAddress(addressOf(KeyType.p256, key.publicKey)), genesis: p.genesis };
+}
+
+export function registerNodeCommands(program: Command): void {
+  program
+    .command('init')
+    .description('create a validator home directory (config, consensus key, single-validator genesis)')
+    .requiredOption('--home <dir>', 'home directory')
+    .option('--chain-id <id>', 'chain id', 'iotchain-local')
+    .option('--moniker <name>', 'node name')
+    .option('--rpc-port <port>', 'JSON-RPC port', (v) => Number(v))
+    .option('--fund <address=amount...>', 'accounts funded at genesis')
+    .option('--min-fee <n>', 'minimum fee per transaction', '0')
+    .option('--passphrase-file <file>', 'encrypt the consensus key with this passphrase')
+    .option('--insecure', 'store the consensus key unencrypted')
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      try {
+        if (!o.passphraseFile === !o.insecure) throw new InvalidMessageError(ERR.KEY_FILE, 'give exactly one of --passphrase-file or --insecure');
+        const passphrase = o.passphraseFile ? await readPassphraseFile(o.passphraseFile) : undefined;
+        const r = await initHome({ home: resolve(o.home), chainId: o.chainId, moniker: o.moniker, rpcPort: o.rpcPort, fund: o.fund, minFee: o.minFee, passphrase });
+        if (o.json) console.log(JSON.stringify(r));
+        else console.log(`initialized ${r.home}\n  genesis: ${r.genesis}\n  validator: ${r.consensusKey}`);
+      } catch (e) {
+        fail(e, o.json);
+      }
+    });
+
+  program
+    .command('start')
+    .description('run a node from its home directory (Ctrl-C stops it cleanly)')
+    .requiredOption('--home <dir>', 'home directory')
+    .option('--passphrase-file <file>', 'passphrase of the consensus key file')
+    .option('--rpc-port <port>', 'override the JSON-RPC port', (v) => Number(v))
+    .action(async (o) => {
+      try {
+        const passphrase = o.passphraseFile ? await readPassphraseFile(o.passphraseFile) : undefined;
+        const node = await createNode({ home: resolve(o.home), passphrase, config: o.rpcPort !== undefined ? { rpc: { host: '127.0.0.1', port: o.rpcPort } } : undefined });
+        await node.start();
+        const shutdown = () => {
+          void node.stop().then(() => process.exit(0));
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      } catch (e) {
+        fail(e, false);
+      }
+    });
+
+  program
+    .command('devnet')
+    .description('create (if absent) and run a local network of validator processes on loopback')
+    .option('--validators <n>', 'number of validators', (v) => Number(v), 1)
+    .option('--dir <dir>', 'devnet directory', 'devnet')
+    .option('--chain-id <id>', 'chain id', 'iotchain-devnet')
+    .option('--rpc-port <port>', 'first RPC port (node i uses port + i)', (v) => Number(v), 26657)
+    .option('--faucet-amount <n>', 'faucet balance at genesis', '1000000000000000000000000')
+    .action(async (o) => {
+      try {
+        await runDevnet({ dir: resolve(o.dir), validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, faucetAmount: o.faucetAmount });
+      } catch (e) {
+        fail(e, false);
+      }
+    });
+}
+
+interface DevnetOptions {
+  dir: string;
+  validators: number;
+  chainId: string;
+  rpcPort: number;
+  faucetAmount: string;
+}
+
+interface DevnetFile {
+  chainId: string;
+  faucet: { keyFile: string; address: string };
+  nodes: { name: string; home: string; rpc: string; pid?: number }[];
+}
+
+async function runDevnet(o: DevnetOptions): Promise<void> {
+  if (!Number.isInteger(o.validators) || o.validators < 1 || o.validators > 64) throw new InvalidMessageError(ERR.CONFIG, '--validators must be 1..64');
+  if (o.validators !== 1) {
+    throw new InvalidMessageError(ERR.CONFIG, 'multi-validator devnets need PBFT consensus, which is not wired into the node yet; use --validators 1');
+  }
+  const file = join(o.dir, 'devnet.json');
+  let devnet: DevnetFile;
+  if (existsSync(file)) {
+    devnet = JSON.parse(await readFile(file, 'utf8')) as DevnetFile;
+    console.log(`resuming devnet in ${o.dir}`);
+  } else {
+    await mkdir(o.dir, { recursive: true });
+    const faucet = generateKeyPair(KeyType.secp256k1);
+    const faucetFile = join(o.dir, 'faucet.json');
+    await saveKeyFile(faucetFile, faucet, undefined);
+    const faucetAddr = toChecksumAddress(addressOf(faucet.type, faucet.publicKey));
+    const home = join(o.dir, 'node0');
+    await initHome({ home, chainId: o.chainId, moniker: 'validator-0', rpcPort: o.rpcPort, fund: [`${faucetAddr}=${o.faucetAmount}`] });
+    devnet = {
+      chainId: o.chainId,
+      faucet: { keyFile: faucetFile, address: faucetAddr },
+      nodes: [{ name: 'validator-0', home, rpc: `http://127.0.0.1:${o.rpcPort}` }],
+    };
+    console.log(`created devnet in ${o.dir} (chain ${o.chainId}); faucet ${faucetAddr} (insecure key file ${faucetFile})`);
+  }
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((res) => {
+            if (c.exitCode !== null || c.signalCode !== null) return res();
+            c.once('exit', () => res());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    process.exit(code);
+  };
+  for (const n of devnet.nodes) {
+    const child = spawn(process.execPath, [BIN, 'start', '--home', n.home], { stdio: ['ignore', 'inherit', 'inherit'] });
+    children.push(child);
+    n.pid = child.pid;
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`${n.name} exited (${signal ?? code}); stopping the devnet`);
+        void stopAll(1);
+      }
+    });
+  }
+  await writeJson(file, devnet);
+  console.log(`devnet running: ${devnet.nodes.map((n) => `${n.name} rpc ${n.rpc} pid ${n.pid}`).join('; ')}\npress Ctrl-C to stop`);
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+}

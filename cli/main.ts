@@ -1,0 +1,13 @@
+import '../lib/polyfill.js';
+import { Command } from 'commander';
+import { registerNodeCommands } from './commands/node.js';
+import { registerKeyCommands } from './commands/keys.js';
+import { registerClientCommands } from './commands/client.js';
+
+const program = new Command();
+program.name('iotchain').description('iotchain: a permissioned PBFT chain giving IoT systems a continued integrity service').version('0.1.0');
+registerKeyCommands(program);
+registerNodeCommands(program);
+registerClientCommands(program);
+
+await program.parseAsync(process.argv);

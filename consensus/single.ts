@@ -1,0 +1,105 @@
+// Single-validator consensus behind the application seam: the one validator proposes (executes) a
+// block, signs a 1-of-1 commit certificate in the same format as PBFT's 2f+1 certificates, and
+// commits. It drives the application exactly as PBFT does (prepareProposal → processProposal →
+// commit), so clients and tests see the same behaviour on a one-node chain.
+import type { Application, CommittedBlock } from '../state/application.js';
+import { commitVoteBytes, validatorAddress, type CommitCertificate } from '../state/block.js';
+import { sign } from '../crypto/sign.js';
+import { bytesEqual } from '../lib/hex.js';
+import type { KeyPair } from '../crypto/keys.js';
+import type { TxSource } from './txSource.js';
+
+export interface SingleValidatorOptions {
+  app: Application;
+  txs: TxSource;
+  /** The validator's P-256 consensus key (must be the genesis set's only member). */
+  key: KeyPair;
+  maxBlockTxs: number;
+  maxBlockBytes: number;
+  /** Delay between a tx arriving and the block that includes it (batches txs). */
+  blockDelayMs?: number;
+  /** An empty block is made at most this often (the chain's heartbeat). */
+  emptyBlockIntervalMs?: number;
+  now?: () => number;
+  onCommit?: (b: CommittedBlock) => void;
+  onError?: (e: unknown) => void;
+}
+
+export class SingleValidator {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private busy: Promise<void> = Promise.resolve();
+  private lastBlockAt = 0;
+
+  constructor(private readonly o: SingleValidatorOptions) {
+    const vals = o.app.info().validators;
+    if (vals.length !== 1 || !bytesEqual(vals[0]!.consensusKey, o.key.publicKey)) {
+      throw new Error('single-validator consensus needs a genesis with exactly this node as validator');
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.lastBlockAt = this.now();
+    this.schedule(this.o.blockDelayMs ?? 20);
+  }
+
+  /** Stops producing blocks; resolves after an in-flight block is committed. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy;
+  }
+
+  /** Tell the driver a tx arrived (to cut the wait short). */
+  poke(): void {
+    if (this.running && !this.timer) this.schedule(this.o.blockDelayMs ?? 20);
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.busy = this.tick().catch((e) => this.o.onError?.(e));
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    const empty = this.o.emptyBlockIntervalMs ?? 1000;
+    if (this.o.txs.size > 0 || this.now() - this.lastBlockAt >= empty) await this.produce();
+    const delay = this.o.txs.size > 0 ? (this.o.blockDelayMs ?? 20) : Math.max(1, Math.min(empty, empty - (this.now() - this.lastBlockAt)));
+    this.schedule(delay);
+  }
+
+  /** Proposes, checks, certifies and commits one block. Exposed for tests. */
+  async produce(): Promise<CommittedBlock> {
+    const info = this.o.app.info();
+    const height = info.height + 1;
+    const v = info.validators[0]!;
+    const proposal = await this.o.app.prepareProposal({
+      height,
+      time: this.now(),
+      proposer: validatorAddress(v),
+      txs: this.o.txs.reap(this.o.maxBlockTxs, this.o.maxBlockBytes),
+    });
+    const check = await this.o.app.processProposal(proposal.block, { checkClock: false });
+    if (!check.accept) throw new Error(`own proposal rejected: ${check.reason}`);
+    const cert: CommitCertificate = {
+      height,
+      view: 0,
+      blockHash: proposal.hash,
+      votes: [{ validatorIndex: 0, signature: sign(this.o.key, commitVoteBytes(info.chainId, height, 0, proposal.hash)) }],
+    };
+    const committed = await this.o.app.commit(proposal.block, cert);
+    this.lastBlockAt = this.now();
+    this.o.txs.update(committed.txIds);
+    this.o.onCommit?.(committed);
+    return committed;
+  }
+}

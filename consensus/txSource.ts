@@ -1,0 +1,7 @@
+/** What consensus needs from the mempool (node/ wires the real one). */
+export interface TxSource {
+  readonly size: number;
+  reap(maxTxs: number, maxBytes: number): Uint8Array[];
+  /** Called after a commit with the committed tx ids. */
+  update(committedIds: Uint8Array[]): void;
+}

@@ -1,0 +1,114 @@
+// The node's implementation of the RPC backend interface (rpc/backend.ts).
+import { EventEmitter } from 'node:events';
+import type { RpcBackend, StatusJson, BlockJson, TxStatusJson, QueryResultJson, NewBlockEvent } from '../rpc/backend.js';
+import type { App } from '../protocols/app.js';
+import type { Mempool } from '../mempool/mempool.js';
+import { runQuery } from '../protocols/query.js';
+import { encode, decode } from '../lib/encoding.js';
+import { signedTxCodec, encodeTxBody, MAX_TX_BYTES } from '../state/tx.js';
+import { toHex } from '../lib/hex.js';
+import { InvalidMessageError, ERR } from '../lib/errors.js';
+import { keccak256 } from '../crypto/hash.js';
+import { commitCertificateCodec, headerCodec, headerToJson, validatorAddress, type TxResult } from '../state/block.js';
+import type { CommittedBlock } from '../state/application.js';
+
+export class NodeBackend implements RpcBackend {
+  private readonly events = new EventEmitter();
+
+  constructor(
+    private readonly app: App,
+    private readonly mempool: Mempool,
+    private readonly onTxAdded: () => void,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Called by the node after each commit: notifies subscribers. */
+  committed(b: CommittedBlock): void {
+    const ev: NewBlockEvent = { height: b.header.height, hash: toHex(b.hash), time: b.header.time, txs: b.txIds.map(toHex) };
+    this.events.emit('block', ev);
+    b.txIds.forEach((id, index) => {
+      const hex = toHex(id);
+      if (this.events.listenerCount('tx:' + hex) > 0) this.events.emit('tx:' + hex, statusOf(hex, b.header.height, index, b.results[index]!));
+    });
+  }
+
+  status(): StatusJson {
+    const i = this.app.info();
+    return {
+      chainId: i.chainId,
+      height: i.height,
+      headHash: toHex(i.headHash),
+      headTime: i.headTime,
+      stateRoot: toHex(i.stateRoot),
+      validators: i.validators.map((v) => ({ name: v.name, consensusKey: toHex(v.consensusKey), peerId: v.peerId, power: v.power, address: toHex(validatorAddress(v)) })),
+    };
+  }
+
+  async getBlock(height: number): Promise<BlockJson | undefined> {
+    const block = this.app.blocks.block(height);
+    const cert = this.app.blocks.certificate(height);
+    if (!block || !cert) return undefined;
+    const headerBytes = encode(headerCodec, block.header);
+    return {
+      header: headerToJson(block.header),
+      hash: toHex(keccak256(headerBytes)),
+      txs: block.txs.map((raw) => toHex(txIdOfRaw(raw))),
+      certificate: commitCertificateCodec.toJson(cert) as Record<string, unknown>,
+      certificateHex: toHex(encode(commitCertificateCodec, cert)),
+      headerHex: toHex(headerBytes),
+    };
+  }
+
+  async sendTx(raw: Uint8Array): Promise<{ hash: string }> {
+    const tx = this.mempool.add(raw);
+    this.onTxAdded();
+    return { hash: tx.idHex };
+  }
+
+  async getTx(hash: Uint8Array): Promise<TxStatusJson> {
+    const hex = toHex(hash);
+    const loc = this.app.blocks.txLocation(hash);
+    if (loc) {
+      const r = this.app.blocks.results(loc.height)?.[loc.index];
+      if (r) return statusOf(hex, loc.height, loc.index, r);
+    }
+    if (this.mempool.has(hex)) return { hash: hex, status: 'pending' };
+    return { hash: hex, status: 'unknown' };
+  }
+
+  async getAccount(address: Uint8Array): Promise<{ balance: string; nonce: number }> {
+    const a = this.app.account(address);
+    return { balance: a.balance.toString(10), nonce: a.nonce };
+  }
+
+  query(path: string, args: unknown, prove: boolean): Promise<QueryResultJson> {
+    return runQuery(this.app, path, args, prove);
+  }
+
+  onNewBlock(listener: (ev: NewBlockEvent) => void): () => void {
+    this.events.on('block', listener);
+    return () => this.events.off('block', listener);
+  }
+
+  onTx(hash: Uint8Array, listener: (status: TxStatusJson) => void): () => void {
+    const name = 'tx:' + toHex(hash);
+    this.events.on(name, listener);
+    return () => this.events.off(name, listener);
+  }
+}
+
+function statusOf(hash: string, height: number, index: number, r: TxResult): TxStatusJson {
+  return r.code === ''
+    ? { hash, status: 'committed', height, index, events: r.events }
+    : { hash, status: 'failed', height, index, error: { code: r.code, message: r.message }, events: r.events };
+}
+
+/** tx id (keccak256 of the encoded body) of a raw tx already in a committed block; no signature check. */
+function txIdOfRaw(raw: Uint8Array): Uint8Array {
+  try {
+    return keccak256(encodeTxBody(decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES).body));
+  } catch (e) {
+    throw new InvalidMessageError(ERR.DB_CORRUPT, `stored transaction does not decode: ${(e as Error).message}`);
+  }
+}

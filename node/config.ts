@@ -1,0 +1,115 @@
+// Node home directory and config file. Layout of HOME:
+//   config.json          this node's settings (below)
+//   genesis.json         the chain's genesis (identical on every node)
+//   consensus_key.json   the validator's P-256 consensus key (a key file, encrypted unless --insecure)
+//   data/                LevelDB: state, tree, blocks, results, indexes
+import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { InvalidMessageError, ERR } from '../lib/errors.js';
+import { parseGenesis, type Genesis } from '../state/genesis.js';
+
+export interface NodeConfig {
+  moniker: string;
+  rpc: { host: string; port: number };
+  p2p: { host: string; port: number; peers: string[] };
+  consensus: { blockDelayMs: number; emptyBlockIntervalMs: number };
+  mempool: { maxTxs: number; maxBytes: number; nonceWindow: number };
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+}
+
+export const DEFAULT_CONFIG: NodeConfig = {
+  moniker: 'node',
+  rpc: { host: '127.0.0.1', port: 26657 },
+  p2p: { host: '127.0.0.1', port: 26656, peers: [] },
+  consensus: { blockDelayMs: 20, emptyBlockIntervalMs: 1000 },
+  mempool: { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, nonceWindow: 256 },
+  log: { level: 'info' },
+};
+
+export const paths = (home: string) => ({
+  config: join(home, 'config.json'),
+  genesis: join(home, 'genesis.json'),
+  consensusKey: join(home, 'consensus_key.json'),
+  data: join(home, 'data'),
+});
+
+function bad(file: string, msg: string): never {
+  throw new InvalidMessageError(ERR.CONFIG, `${file}: ${msg}`);
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
+
+/** Validates a parsed config object, filling defaults; unknown fields are errors (typos must not pass). */
+export function parseConfig(json: unknown, file = 'config.json'): NodeConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad(file, 'expected a JSON object');
+  const c = json as Record<string, unknown>;
+  const sections: Record<string, string[]> = {
+    rpc: ['host', 'port'],
+    p2p: ['host', 'port', 'peers'],
+    consensus: ['blockDelayMs', 'emptyBlockIntervalMs'],
+    mempool: ['maxTxs', 'maxBytes', 'nonceWindow'],
+    log: ['level'],
+  };
+  for (const k of Object.keys(c)) if (k !== 'moniker' && !(k in sections)) bad(file, `unknown field "${k}"`);
+  const out: NodeConfig = structuredClone(DEFAULT_CONFIG);
+  if (c.moniker !== undefined) {
+    if (typeof c.moniker !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(c.moniker)) bad(file, 'moniker must be 1-64 of [A-Za-z0-9._-]');
+    out.moniker = c.moniker;
+  }
+  for (const [sec, fields] of Object.entries(sections)) {
+    const v = c[sec];
+    if (v === undefined) continue;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(file, `${sec} must be an object`);
+    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+      if (!fields.includes(k)) bad(file, `unknown field "${sec}.${k}"`);
+      const target = (out as unknown as Record<string, Record<string, unknown>>)[sec]!;
+      if (k === 'host') {
+        if (typeof val !== 'string' || val.length === 0) bad(file, `${sec}.host must be a host name or address`);
+      } else if (k === 'peers') {
+        if (!Array.isArray(val) || !val.every((p) => typeof p === 'string')) bad(file, 'p2p.peers must be a list of multiaddrs');
+      } else if (k === 'level') {
+        if (typeof val !== 'string' || !LEVELS.includes(val)) bad(file, `log.level must be one of ${LEVELS.join(', ')}`);
+      } else if (typeof val !== 'number' || !Number.isSafeInteger(val) || val < 0 || (k === 'port' && val > 65535)) {
+        bad(file, `${sec}.${k} must be a non-negative integer${k === 'port' ? ' ≤ 65535' : ''}`);
+      }
+      target[k] = val;
+    }
+  }
+  return out;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InvalidMessageError(ERR.CONFIG, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidMessageError(ERR.CONFIG, `${file} is not valid JSON`);
+  }
+}
+
+export async function loadConfig(home: string): Promise<NodeConfig> {
+  const f = paths(home).config;
+  return parseConfig(await readJson(f), f);
+}
+
+export async function loadGenesis(file: string): Promise<Genesis> {
+  try {
+    return parseGenesis(await readJson(file));
+  } catch (e) {
+    if (e instanceof InvalidMessageError) throw new InvalidMessageError(e.code, `${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Writes JSON atomically (temp file + rename), creating the directory. */
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await rename(tmp, file);
+}

@@ -1,0 +1,84 @@
+// Persisted chain data: blocks, certificates, tx results, the tx index and the head pointer.
+// Writes are returned as batch ops so a block, its results, its certificate, its state and the
+// head pointer are committed in one atomic LevelDB batch.
+import type { KvStore, BatchOp } from './kvStore.js';
+import { PREFIX, prefixed } from './prefixes.js';
+import { uintBE, utf8 } from '../lib/hex.js';
+import { encode, decode, struct, tuple, u53, bytes32, type Codec } from '../lib/encoding.js';
+import { blockCodec, commitCertificateCodec, txResultsCodec, MAX_BLOCK_BYTES, type Block, type CommitCertificate, type TxResult } from './block.js';
+import { InternalError, ERR } from '../lib/errors.js';
+
+export interface Head {
+  height: number;
+  hash: Uint8Array;
+  time: number;
+  stateRoot: Uint8Array;
+}
+
+const headCodec: Codec<Head> = struct<Head>({ height: u53, hash: bytes32, time: u53, stateRoot: bytes32 }, ['height', 'hash', 'time', 'stateRoot']);
+const txLocCodec = tuple<[number, number]>(u53, u53);
+
+const HEAD_KEY = prefixed(PREFIX.META, utf8('head'));
+const h8 = (h: number) => uintBE(h, 8);
+
+function corrupt(what: string, e: unknown): never {
+  throw new InternalError(ERR.DB_CORRUPT, `database row ${what} is corrupt: ${(e as Error).message}`);
+}
+
+function read<T>(store: KvStore, key: Uint8Array, codec: Codec<T>, what: string, max?: number): T | undefined {
+  const raw = store.get(key);
+  if (!raw) return undefined;
+  try {
+    return decode(codec, raw, what, max);
+  } catch (e) {
+    return corrupt(what, e);
+  }
+}
+
+export class BlockStore {
+  constructor(private readonly store: KvStore) {}
+
+  head(): Head | undefined {
+    return read(this.store, HEAD_KEY, headCodec, 'head');
+  }
+
+  headOps(head: Head): BatchOp[] {
+    return [{ type: 'put', key: HEAD_KEY, value: encode(headCodec, head) }];
+  }
+
+  blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], results: TxResult[], cert: CommitCertificate): BatchOp[] {
+    const h = block.header.height;
+    const ops: BatchOp[] = [
+      { type: 'put', key: prefixed(PREFIX.BLOCK, h8(h)), value: encode(blockCodec, block) },
+      { type: 'put', key: prefixed(PREFIX.CERT, h8(h)), value: encode(commitCertificateCodec, cert) },
+      { type: 'put', key: prefixed(PREFIX.RESULTS, h8(h)), value: encode(txResultsCodec, results) },
+      { type: 'put', key: prefixed(PREFIX.BLOCK_HASH, hash), value: h8(h) },
+    ];
+    txIds.forEach((id, i) => ops.push({ type: 'put', key: prefixed(PREFIX.TX_INDEX, id), value: encode(txLocCodec, [h, i]) }));
+    return ops;
+  }
+
+  block(height: number): Block | undefined {
+    return read(this.store, prefixed(PREFIX.BLOCK, h8(height)), blockCodec, `block ${height}`, MAX_BLOCK_BYTES);
+  }
+
+  certificate(height: number): CommitCertificate | undefined {
+    return read(this.store, prefixed(PREFIX.CERT, h8(height)), commitCertificateCodec, `certificate ${height}`);
+  }
+
+  /** Replaces the stored certificate (e.g. a later, fuller certificate for the same block). */
+  certificateOps(cert: CommitCertificate): BatchOp[] {
+    return [{ type: 'put', key: prefixed(PREFIX.CERT, h8(cert.height)), value: encode(commitCertificateCodec, cert) }];
+  }
+
+  results(height: number): TxResult[] | undefined {
+    return read(this.store, prefixed(PREFIX.RESULTS, h8(height)), txResultsCodec, `results ${height}`);
+  }
+
+  txLocation(id: Uint8Array): { height: number; index: number } | undefined {
+    const loc = read(this.store, prefixed(PREFIX.TX_INDEX, id), txLocCodec, 'tx index');
+    return loc ? { height: loc[0], index: loc[1] } : undefined;
+  }
+}
+
+export const GENESIS_HASH = new Uint8Array(32);

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { Packr } from 'msgpackr';
+import { encode, decode, u53, u8, amount, bytes, str, list, tuple, struct, optional, bool, amountToBytes } from '../../../lib/encoding.js';
+import { InvalidMessageError } from '../../../lib/errors.js';
+
+const raw = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+const looseEncode = (v: unknown) => new Uint8Array(new Packr({ useRecords: false }).pack(v));
+
+t.test('integers: minimal forms below 2^32, int64 from 2^32, one encoding each', async (t) => {
+  for (const v of [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1]) {
+    t.equal(decode(u53, encode(u53, v)), v, `round-trip ${v}`);
+  }
+  t.throws(() => decode(u53, raw('cd0005')), InvalidMessageError, 'non-minimal uint16 for 5 is rejected');
+  t.throws(() => decode(u53, raw('d30000000000000005')), /non-canonical/, '5 as int64 is rejected');
+  t.throws(() => decode(u53, raw('cb4014000000000000')), InvalidMessageError, 'float 5.0 is rejected');
+  t.throws(() => decode(u53, raw('ff')), /non-negative/, 'negative rejected');
+  t.throws(() => decode(u53, raw('d30020000000000000')), /out of range/, '2^53 rejected');
+  t.throws(() => encode(u53, 1.5), RangeError);
+  t.throws(() => decode(u8, encode(u53, 256)), /above maximum/);
+});
+
+t.test('amounts are minimal big-endian bytes of any size up to 2^256-1', async (t) => {
+  for (const v of [0n, 1n, 255n, 256n, 2n ** 64n, 2n ** 200n + 7n, 2n ** 256n - 1n]) t.equal(decode(amount, encode(amount, v)), v);
+  t.same(amountToBytes(0n), new Uint8Array());
+  t.throws(() => decode(amount, encode(bytes(40), raw('0001'))), /leading zero/);
+  t.throws(() => encode(amount, 2n ** 256n), RangeError);
+  t.throws(() => encode(amount, -1n), RangeError);
+  t.equal(amount.fromJson('1000000000000000000000', 'a'), 10n ** 21n);
+  t.throws(() => amount.fromJson('01', 'a'), /decimal/);
+  t.throws(() => amount.fromJson('-5', 'a'), /decimal/);
+});
+
+t.test('strings reject invalid UTF-8 and oversize; bytes enforce limits', async (t) => {
+  t.equal(decode(str(10), encode(str(10), 'hé')), 'hé');
+  t.throws(() => decode(str(10), raw('a3c3a9ff')), /non-canonical/, 'invalid UTF-8 does not round-trip');
+  t.throws(() => decode(str(2), encode(str(10), 'abc')), /too long/);
+  t.throws(() => decode(bytes(2), encode(bytes(3), raw('010203'))), /too long/);
+  t.throws(() => decode(bytes(2, true), encode(bytes(3), raw('01'))), /exactly/);
+});
+
+t.test('tuples, structs, lists, optionals; maps and trailing bytes rejected', async (t) => {
+  const c = struct<{ a: number; b: Uint8Array; c: string | undefined; d: boolean[] }>(
+    { a: u53, b: bytes(4), c: optional(str(8)), d: list(bool, 3) },
+    ['a', 'b', 'c', 'd'],
+  );
+  const v = { a: 7, b: raw('abcd'), c: undefined, d: [true, false] };
+  const enc = encode(c, v);
+  t.same(decode(c, enc), v);
+  t.throws(() => decode(c, looseEncode({ a: 7, b: raw('abcd'), c: null, d: [] })), /expected a tuple/, 'a map is not a tuple');
+  t.throws(() => decode(c, new Uint8Array([...enc, 0])), /not valid msgpack|non-canonical/, 'trailing byte');
+  t.throws(() => decode(c, enc.subarray(0, enc.length - 1)), /not valid msgpack/, 'truncated');
+  t.throws(() => decode(tuple<[number, number]>(u53, u53), encode(tuple<[number]>(u53), [1])), /expected 2 fields/);
+  t.throws(() => decode(list(u53, 2), encode(list(u53, 5), [1, 2, 3])), /list too long/);
+  t.throws(() => decode(c, new Uint8Array(100), 'x', 10), /exceeds the limit/);
+  t.same(c.fromJson({ a: 1, b: '0x01', c: null, d: [] }, 'j'), { a: 1, b: raw('01'), c: undefined, d: [] });
+  t.throws(() => c.fromJson({ a: 1, b: '0x01', d: [], extra: 1 }, 'j'), /unknown field "extra"/);
+  t.throws(() => c.fromJson({ a: 1, b: '01', d: [] }, 'j'), /0x-prefixed/);
+});
