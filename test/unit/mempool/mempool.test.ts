@@ -1,0 +1,70 @@
+import t from 'tap';
+import { Mempool } from '../../../mempool/mempool.js';
+import { testChain, testKey, addr, transferTx } from '../../utils/chain.js';
+import { InvalidMessageError } from '../../../lib/errors.js';
+
+const alice = testKey('alice');
+const bob = testKey('bob');
+const carol = testKey('carol');
+
+async function setup(opts: { maxTxs?: number; maxBytes?: number; nonceWindow?: number } = {}) {
+  const c = await testChain({ funded: [[alice, 10_000n], [bob, 10_000n], [carol, 10_000n]], minFee: 1n });
+  const m = new Mempool({ checkTx: (raw) => c.app.checkTx(raw), nonceOf: (s) => c.app.account(s).nonce, ...opts });
+  return { c, m };
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof InvalidMessageError ? e.code : 'OTHER';
+  }
+  return 'ACCEPTED';
+}
+
+t.test('admission: dedup, nonce window, nonce taken, replace by fee', async (t) => {
+  const { m } = await setup({ nonceWindow: 4 });
+  const tx0 = transferTx(alice, addr(bob), 1n, 0, 1n);
+  m.add(tx0);
+  t.equal(code(() => m.add(tx0)), 'TX_DUPLICATE');
+  t.equal(code(() => m.add(transferTx(alice, addr(bob), 1n, 4, 1n))), 'TX_BAD_NONCE', 'beyond the window');
+  t.equal(code(() => m.add(transferTx(alice, addr(bob), 2n, 0, 1n))), 'TX_NONCE_TAKEN', 'same nonce, same fee');
+  t.equal(code(() => m.add(transferTx(alice, addr(bob), 2n, 0, 5n))), 'ACCEPTED', 'replace by higher fee');
+  t.equal(m.size, 1);
+  t.equal(code(() => m.add(transferTx(alice, addr(bob), 1n, 0, 0n))), 'TX_FEE_TOO_LOW');
+});
+
+t.test('reap takes contiguous nonces per sender, round robin, within limits', async (t) => {
+  const { m } = await setup();
+  const a = [0, 1, 2, 4].map((n) => transferTx(alice, addr(carol), 1n, n, 1n)); // 4 is behind a gap
+  const b = [0, 1].map((n) => transferTx(bob, addr(carol), 1n, n, 1n));
+  for (const x of [...a, ...b]) m.add(x);
+  const r = m.reap(100, 1 << 20);
+  t.same(r, [a[0], b[0], a[1], b[1], a[2]], 'interleaved, gap excluded');
+  t.equal(m.reap(2, 1 << 20).length, 2, 'count limit');
+  t.equal(m.reap(100, a[0]!.length + 10).length, 1, 'byte limit');
+});
+
+t.test('update after commit removes committed and stale transactions', async (t) => {
+  const { c, m } = await setup();
+  const txs = [0, 1, 2].map((n) => transferTx(alice, addr(bob), 1n, n, 1n));
+  for (const x of txs) m.add(x);
+  const b = await c.block(m.reap(2, 1 << 20));
+  m.update(b.txIds);
+  t.equal(m.size, 1);
+  t.same(m.reap(10, 1 << 20), [txs[2]]);
+});
+
+t.test('caps: full mempool evicts the cheapest tail or refuses', async (t) => {
+  const { m } = await setup({ maxTxs: 2 });
+  m.add(transferTx(alice, addr(bob), 1n, 0, 1n));
+  m.add(transferTx(bob, addr(alice), 1n, 0, 3n));
+  t.equal(code(() => m.add(transferTx(carol, addr(alice), 1n, 0, 1n))), 'MEMPOOL_FULL', 'no cheaper victim');
+  t.equal(code(() => m.add(transferTx(carol, addr(alice), 1n, 0, 2n))), 'ACCEPTED', 'evicts the fee-1 tx');
+  t.equal(m.size, 2);
+  const first = transferTx(alice, addr(bob), 1n, 0, 1n);
+  const { m: small } = await setup({ maxBytes: first.length + 10 });
+  small.add(first);
+  t.equal(code(() => small.add(transferTx(alice, addr(bob), 1n, 1, 1n))), 'MEMPOOL_FULL', 'byte cap');
+  t.equal(small.sizeBytes, first.length);
+});
