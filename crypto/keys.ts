@@ -50,7 +50,8 @@ export function keyPairFromPrivate(type: KeyType, privateKey: Uint8Array): KeyPa
 export function assertPublicKey(type: KeyType, publicKey: Uint8Array): void {
   if (publicKey.length !== 33) throw new InvalidMessageError(ERR.ENCODING, 'public key must be 33 bytes (compressed)');
   try {
-    curveOf(type).Point.fromBytes(publicKey).assertValidity();
+    // decompression validates the point (on the curve, not infinity); the result is cached
+    uncompressPublicKey(type, publicKey);
   } catch {
     throw new InvalidMessageError(ERR.ENCODING, 'public key is not a point on its curve');
   }
@@ -63,7 +64,9 @@ export function uncompressPublicKey(type: KeyType, publicKey: Uint8Array): Uint8
   const k = type + toHex(publicKey);
   let u = uncompressedCache.get(k);
   if (!u) {
-    u = curveOf(type).Point.fromBytes(publicKey).toBytes(false);
+    const p = curveOf(type).Point.fromBytes(publicKey);
+    p.assertValidity();
+    u = p.toBytes(false);
     if (uncompressedCache.size > 50_000) uncompressedCache.clear();
     uncompressedCache.set(k, u);
   }
@@ -77,10 +80,18 @@ const P256_ADDRESS_TAG = new Uint8Array([0x01]);
  * (Ethereum's rule) for secp256k1; for P-256 the hashed bytes are prefixed with the tag 0x01, so a
  * P-256 address is never the address of a secp256k1 key with the same coordinates.
  */
+const addressCache = new Map<string, Uint8Array>();
+
 export function addressOf(type: KeyType, publicKey: Uint8Array): Uint8Array {
+  const k = type + toHex(publicKey);
+  const cached = addressCache.get(k);
+  if (cached) return cached.slice();
   const xy = uncompressPublicKey(type, publicKey).subarray(1);
   const h = type === KeyType.p256 ? keccak256(concatBytes(P256_ADDRESS_TAG, xy)) : keccak256(xy);
-  return h.subarray(12);
+  const a = h.slice(12);
+  if (addressCache.size > 50_000) addressCache.clear();
+  addressCache.set(k, a);
+  return a.slice();
 }
 
 /** EIP-55 mixed-case checksum encoding of a 20-byte address. */

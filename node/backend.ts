@@ -5,7 +5,7 @@ import type { App } from '../protocols/app.js';
 import type { Mempool } from '../mempool/mempool.js';
 import { runQuery } from '../protocols/query.js';
 import { encode, decode } from '../lib/encoding.js';
-import { signedTxCodec, encodeTxBody, MAX_TX_BYTES } from '../state/tx.js';
+import { signedTxCodec, txIdOf, MAX_TX_BYTES } from '../state/tx.js';
 import { toHex } from '../lib/hex.js';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
 import { keccak256 } from '../crypto/hash.js';
@@ -104,10 +104,10 @@ function statusOf(hash: string, height: number, index: number, r: TxResult): TxS
     : { hash, status: 'failed', height, index, error: { code: r.code, message: r.message }, events: r.events };
 }
 
-/** tx id (keccak256 of the encoded body) of a raw tx already in a committed block; no signature check. */
+/** tx id (SHA-256 of the encoded body) of a raw tx already in a committed block; no signature check. */
 function txIdOfRaw(raw: Uint8Array): Uint8Array {
   try {
-    return keccak256(encodeTxBody(decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES).body));
+    return txIdOf(decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES).body);
   } catch (e) {
     throw new InvalidMessageError(ERR.DB_CORRUPT, `stored transaction does not decode: ${(e as Error).message}`);
   }

@@ -1,13 +1,13 @@
 // Transactions (SPEC §1 "Transactions").
 // Signed body: [version, chainId, keyType, publicKey (33-byte compressed), nonce, moduleId, methodId,
 // args, fee]. Wire form: [body, signature]. The sender's address is derived from the public key; the
-// tx id is keccak256 of the encoded body (without the signature); the signature is ECDSA (low-s) over
+// tx id is SHA-256 of the encoded body (without the signature; OpenSSL hashes it far faster than a JS keccak); the signature is ECDSA (low-s) over
 // SHA-256(DOMAIN.tx ‖ encoded body) — the body contains the chain id, so a signature is valid on one
 // chain only and, with the domain tag, as one kind of message only.
 import { struct, mapCodec, u8, u16, u53, str, bytes, bytes33, bytes64, amount, encode, decode, type Codec } from '../lib/encoding.js';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
 import { toHex } from '../lib/hex.js';
-import { keccak256, DOMAIN } from '../crypto/hash.js';
+import { sha256, DOMAIN } from '../crypto/hash.js';
 import { concatBytes } from '../lib/hex.js';
 import { isKeyType, addressOf, assertPublicKey, type KeyType, type KeyPair } from '../crypto/keys.js';
 import { sign, verify, isLowS } from '../crypto/sign.js';
@@ -68,6 +68,11 @@ export function encodeTxBody(body: TxBody): Uint8Array {
   return encode(txBodyCodec, body);
 }
 
+/** Transaction id: SHA-256 of the canonical body encoding. */
+export function txIdOf(body: TxBody): Uint8Array {
+  return sha256(encodeTxBody(body));
+}
+
 export function encodeTx(tx: SignedTx): Uint8Array {
   return encode(signedTxCodec, tx);
 }
@@ -76,7 +81,7 @@ export function encodeTx(tx: SignedTx): Uint8Array {
 export interface DecodedTx extends SignedTx {
   /** Exact wire bytes. */
   raw: Uint8Array;
-  /** keccak256 of the encoded body. */
+  /** SHA-256 of the encoded body. */
   id: Uint8Array;
   idHex: string;
   /** Sender address (20 bytes) derived from the public key. */
@@ -93,8 +98,9 @@ export interface DecodedTx extends SignedTx {
 export function decodeTx(raw: Uint8Array): DecodedTx {
   const tx = decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES);
   assertPublicKey(tx.body.keyType, tx.body.publicKey);
-  const bodyBytes = encodeTxBody(tx.body);
-  const id = keccak256(bodyBytes);
+  // raw is canonical [body, signature]: a 1-byte array header, the body, then bin8 header (2) + 64 bytes
+  const bodyBytes = raw.subarray(1, raw.length - 66);
+  const id = sha256(bodyBytes);
   const sender = addressOf(tx.body.keyType, tx.body.publicKey);
   return {
     ...tx,
