@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { testChain, testKey, addr, transferTx, certify, CHAIN_ID } from '../../utils/chain.js';
 import { prng, randInt } from '../../utils/prng.js';
 import { LevelKvStore } from '../../../state/kvStore.js';
+import { KeyType } from '../../../crypto/keys.js';
 import { decodeTx, buildTx, encodeTx } from '../../../state/tx.js';
 import { encode, decode } from '../../../lib/encoding.js';
 import { toHex } from '../../../lib/hex.js';
@@ -19,7 +20,7 @@ import { transferArgsCodec, accountCodec } from '../../../protocols/bank/codec.j
 
 const alice = testKey('alice');
 const bob = testKey('bob');
-const carol = testKey('carol', 1); // P-256 sender
+const carol = testKey('carol', KeyType.p256); // P-256 sender
 
 t.test('a transfer commits; balances, nonce, fee, results, tx index', async (t) => {
   const c = await testChain({ funded: [[alice, 1000n]], minFee: 1n });
@@ -119,7 +120,7 @@ t.test('prepareProposal drops what cannot be included; processProposal rejects t
 });
 
 t.test('conservation: random transfers keep balances + escrows = supply (seeded)', async (t) => {
-  const users = Array.from({ length: 6 }, (_, i) => testKey(`user-${i}`, i % 2));
+  const users = Array.from({ length: 6 }, (_, i) => testKey(`user-${i}`, i % 2 ? KeyType.p256 : KeyType.secp256k1));
   const c = await testChain({ funded: users.map((u) => [u, 10_000n] as [typeof u, bigint]), minFee: 1n });
   const rand = prng(42);
   const nonces = users.map(() => 0);
