@@ -30,6 +30,8 @@ export class SingleValidator {
   private running = false;
   private busy: Promise<void> = Promise.resolve();
   private lastBlockAt = 0;
+  /** True while a tick runs: ticks never overlap (one block at a time). */
+  private ticking = false;
 
   constructor(private readonly o: SingleValidatorOptions) {
     const vals = o.app.info().validators;
@@ -53,7 +55,7 @@ export class SingleValidator {
 
   /** Tell the driver a tx arrived (to cut the wait short). */
   poke(): void {
-    if (this.running && !this.timer) this.schedule(this.o.blockDelayMs ?? 20);
+    if (this.running && !this.timer && !this.ticking) this.schedule(this.o.blockDelayMs ?? 20);
   }
 
   private now(): number {
@@ -65,20 +67,31 @@ export class SingleValidator {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.busy = this.tick().catch((e) => this.o.onError?.(e));
+      this.ticking = true;
+      this.busy = this.tick()
+        .catch((e) => this.o.onError?.(e))
+        .finally(() => {
+          this.ticking = false;
+        });
     }, ms);
   }
 
   private async tick(): Promise<void> {
     if (!this.running) return;
     const empty = this.o.emptyBlockIntervalMs ?? 1000;
-    if (this.o.txs.size > 0 || this.now() - this.lastBlockAt >= empty) await this.produce();
-    const delay = this.o.txs.size > 0 ? (this.o.blockDelayMs ?? 20) : Math.max(1, Math.min(empty, empty - (this.now() - this.lastBlockAt)));
+    // only transactions that can go into the next block count (a nonce gap waits, it does not spin)
+    const ready = this.o.txs.reap(this.o.maxBlockTxs, this.o.maxBlockBytes);
+    let full = false;
+    if (ready.length > 0 || this.now() - this.lastBlockAt >= empty) {
+      await this.produce(ready);
+      full = ready.length >= this.o.maxBlockTxs;
+    }
+    const delay = full ? 0 : ready.length > 0 ? (this.o.blockDelayMs ?? 20) : Math.max(1, Math.min(empty, empty - (this.now() - this.lastBlockAt)));
     this.schedule(delay);
   }
 
   /** Proposes, checks, certifies and commits one block. Exposed for tests. */
-  async produce(): Promise<CommittedBlock> {
+  async produce(txs?: Uint8Array[]): Promise<CommittedBlock> {
     const info = this.o.app.info();
     const height = info.height + 1;
     const v = info.validators[0]!;
@@ -86,8 +99,10 @@ export class SingleValidator {
       height,
       time: this.now(),
       proposer: validatorAddress(v),
-      txs: this.o.txs.reap(this.o.maxBlockTxs, this.o.maxBlockBytes),
+      txs: txs ?? this.o.txs.reap(this.o.maxBlockTxs, this.o.maxBlockBytes),
     });
+    // what can never be included (spent nonce, fee no longer covered) leaves the mempool
+    this.o.txs.drop(proposal.dropped.filter((d) => !/block is full/.test(d.reason)).map((d) => d.raw));
     const check = await this.o.app.processProposal(proposal.block, { checkClock: false });
     if (!check.accept) throw new Error(`own proposal rejected: ${check.reason}`);
     const cert: CommitCertificate = {

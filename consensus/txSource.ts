@@ -4,4 +4,6 @@ export interface TxSource {
   reap(maxTxs: number, maxBytes: number): Uint8Array[];
   /** Called after a commit with the committed tx ids. */
   update(committedIds: Uint8Array[]): void;
+  /** Removes transactions the application refused to include. */
+  drop(raws: Uint8Array[]): void;
 }

@@ -133,6 +133,18 @@ export class Mempool {
     return out;
   }
 
+  /** Removes these transactions (by their exact bytes) if present. */
+  drop(raws: Uint8Array[]): void {
+    for (const raw of raws) {
+      for (const e of this.byId.values()) {
+        if (e.tx.raw === raw || Buffer.compare(e.tx.raw, raw) === 0) {
+          this.remove(e);
+          break;
+        }
+      }
+    }
+  }
+
   /** After a commit: drop the committed txs and every tx whose nonce is now used. */
   update(committedIds: Uint8Array[], touchedSenders?: Iterable<Uint8Array>): void {
     const senders = new Map<string, Uint8Array>();

@@ -68,3 +68,14 @@ t.test('caps: full mempool evicts the cheapest tail or refuses', async (t) => {
   t.equal(code(() => small.add(transferTx(alice, addr(bob), 1n, 1, 1n))), 'MEMPOOL_FULL', 'byte cap');
   t.equal(small.sizeBytes, first.length);
 });
+
+t.test('drop removes refused transactions by their bytes', async (t) => {
+  const { m } = await setup();
+  const a = transferTx(alice, addr(bob), 1n, 0, 1n);
+  const b = transferTx(bob, addr(alice), 1n, 0, 1n);
+  m.add(a);
+  m.add(b);
+  m.drop([Uint8Array.from(a), new Uint8Array([1, 2, 3])]);
+  t.equal(m.size, 1);
+  t.same(m.reap(10, 1 << 20), [b]);
+});

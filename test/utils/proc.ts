@@ -1,0 +1,78 @@
+// Real-process helpers for e2e tests: run the CLI, start long-running commands, always stop them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const BIN = resolve(import.meta.dirname, '../../bin/iotchain.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `iotchain ARGS` to completion (bounded by timeoutMs, then killed). */
+export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', rej);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A long-running `iotchain` process whose output is collected; `waitFor` resolves on a line match. */
+export class Proc {
+  readonly child: ChildProcess;
+  out = '';
+  private waiters: { re: RegExp; res: () => void }[] = [];
+  private exited: Promise<void>;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const onData = (d: Buffer) => {
+      this.out += d.toString();
+      this.waiters = this.waiters.filter((w) => {
+        if (w.re.test(this.out)) {
+          w.res();
+          return false;
+        }
+        return true;
+      });
+    };
+    this.child.stdout!.on('data', onData);
+    this.child.stderr!.on('data', onData);
+    this.exited = new Promise((r) => this.child.once('exit', () => r()));
+  }
+
+  waitFor(re: RegExp, timeoutMs = 60_000): Promise<void> {
+    if (re.test(this.out)) return Promise.resolve();
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`timed out waiting for ${re}; output so far:\n${this.out.slice(-2000)}`)), timeoutMs);
+      this.waiters.push({ re, res: () => (clearTimeout(timer), res()) });
+      void this.exited.then(() => {
+        clearTimeout(timer);
+        if (!re.test(this.out)) rej(new Error(`process exited before ${re}; output:\n${this.out.slice(-2000)}`));
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends `signal` and waits for the exit (SIGKILL after timeoutMs). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
