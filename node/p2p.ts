@@ -1,0 +1,510 @@
+// The node's networking (SPEC §3): libp2p over TCP + Noise + Yamux with a secp256k1 identity,
+// static bootstrap peers redialled with bounded backoff, and three channels:
+//   tx          gossipsub topic /iotchain/<chainId>/tx/1 (StrictNoSign: message id = sha256(data))
+//   consensus   protocol /iotchain/<chainId>/consensus/1: one long-lived stream per peer, length-
+//               prefixed frames (chosen over gossipsub by measurement: bench/p2p.ts, BENCHMARKS.md)
+//   sync        protocol /iotchain/<chainId>/sync/1: one stream per request/response
+// Every inbound message is size-checked from its length prefix before its body is buffered; an
+// oversize or undecodable frame, or a message a handler rejects with InvalidMessageError, scores the
+// sender down (peerScore.ts); past the threshold the peer is disconnected and refused for a while.
+// Knows nothing of consensus: messages are opaque bytes.
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify, type Identify } from '@libp2p/identify';
+import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
+import { privateKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey as libp2pPeerId, peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface';
+import { IotchainError, InvalidMessageError, ERR, errorMessage } from '../lib/errors.js';
+import { PeerScores, DEFAULT_PENALTY, type PeerScoreOptions } from './peerScore.js';
+import { OutboundChannels, receiveFrames, request, respond, badFrameOf, type BadFrame } from './p2pProtocols.js';
+
+export interface P2pLogger {
+  debug(msg: string, obj?: object): void;
+  info(msg: string, obj?: object): void;
+  warn(msg: string, obj?: object): void;
+  error(msg: string, obj?: object): void;
+}
+
+export interface P2pOptions {
+  /** 32-byte secp256k1 private key: the libp2p identity (peer id). */
+  privateKey: Uint8Array;
+  /** Listen on /ip4/<host>/tcp/<port>; port 0 picks an ephemeral port. */
+  host: string;
+  port: number;
+  /** Static peers: multiaddrs ending in /p2p/<peerId>, dialled at start and redialled when dropped. */
+  peers: string[];
+  /** If set, only these peer ids may connect (the validators); any other peer is refused. */
+  allowedPeers?: string[];
+  /** Largest consensus message, sync request or sync response. Default 4 MiB. */
+  maxMessageBytes?: number;
+  /** Largest gossiped transaction. Default 128 KiB. */
+  maxTxBytes?: number;
+  /** Redial delays for static peers: `initialMs` doubling to `maxMs` (±20 % jitter). Default 250 ms → 10 s. */
+  reconnect?: { initialMs?: number; maxMs?: number };
+  /** Peer scoring (threshold, decay, ban lengths). */
+  scoring?: PeerScoreOptions;
+  /**
+   * How `broadcast` reaches peers: 'direct' (default) writes to each peer's consensus stream;
+   * 'gossip' publishes on the consensus gossipsub topic. Kept for bench/p2p.ts, which measures both.
+   */
+  consensusBroadcast?: 'direct' | 'gossip';
+  log?: P2pLogger;
+}
+
+export type TxHandler = (raw: Uint8Array, from: string) => void | Promise<void>;
+export type MessageHandler = (msg: Uint8Array, from: string) => void | Promise<void>;
+export type SyncHandler = (req: Uint8Array, from: string) => Promise<Uint8Array>;
+export type PeerHandler = (peerId: string, connected: boolean) => void;
+
+export interface P2p {
+  readonly peerId: string;
+  /** Listen addresses including /p2p/<peerId> (available after start). */
+  readonly multiaddrs: string[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  connectedPeers(): string[];
+  /** Peers exchanging tx gossip with us (subscribed to the tx topic). */
+  gossipPeers(): string[];
+  publishTx(raw: Uint8Array): Promise<void>;
+  /** The handler validates: returning accepts and relays; InvalidMessageError rejects and scores the relayer down; any other error drops the tx. */
+  onTx(handler: TxHandler): void;
+  /** Sends to every connected (allowed) peer, never to ourselves; never rejects because of one peer. */
+  broadcast(msg: Uint8Array): Promise<void>;
+  /** Sends to one connected peer; rejects with P2P_NOT_CONNECTED or a stream error. */
+  send(peerId: string, msg: Uint8Array): Promise<void>;
+  /** Consensus messages from peers; InvalidMessageError from the handler scores the sender down. */
+  onMessage(handler: MessageHandler): void;
+  serveSync(handler: SyncHandler): void;
+  requestSync(peerId: string, req: Uint8Array, timeoutMs?: number): Promise<Uint8Array>;
+  /** Lowers a peer's score (default weight 10, threshold -100); past the threshold it is disconnected and refused for a while. */
+  penalize(peerId: string, reason: string, weight?: number): void;
+  /** Current score of a peer (0 = clean; the threshold while banned). */
+  peerScore(peerId: string): number;
+  isBanned(peerId: string): boolean;
+  /** Connection changes (first connection opened / last one closed). Several handlers may be registered. */
+  onPeer(handler: PeerHandler): void;
+}
+
+/** Codes of the errors raised by this module (besides InvalidMessageError for oversize/garbage). */
+export const P2P_ERR = {
+  NOT_CONNECTED: 'P2P_NOT_CONNECTED',
+  TIMEOUT: 'P2P_TIMEOUT',
+  STREAM: 'P2P_STREAM_FAILED',
+  NOT_STARTED: 'P2P_NOT_STARTED',
+  NO_HANDLER: 'P2P_NO_HANDLER',
+} as const;
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_TX_BYTES = 128 * 1024;
+/** Penalty weights: a frame that breaks the protocol costs more than one message a handler rejects. */
+export const PENALTY = { BAD_FRAME: 50, INVALID_MESSAGE: DEFAULT_PENALTY } as const;
+
+export const topics = (chainId: string) => ({
+  tx: `/iotchain/${chainId}/tx/1`,
+  consensus: `/iotchain/${chainId}/consensus/1`,
+  sync: `/iotchain/${chainId}/sync/1`,
+});
+
+const SYNC_TIMEOUT_MS = 10_000;
+const SYNC_SERVE_TIMEOUT_MS = 30_000;
+const STREAM_OPEN_TIMEOUT_MS = 5_000;
+/** Gossipsub sends without backpressure: publishTx waits while a peer's gossip stream holds more than this. */
+const GOSSIP_HIGH_WATER_BYTES = 1024 * 1024;
+const GOSSIP_DRAIN_TIMEOUT_MS = 5_000;
+
+function secpKey(privateKey: Uint8Array): PrivateKey {
+  if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32) {
+    throw new InvalidMessageError(ERR.CONFIG, 'the p2p private key must be 32 bytes (secp256k1)');
+  }
+  const key = privateKeyFromRaw(privateKey);
+  if (key.type !== 'secp256k1') throw new InvalidMessageError(ERR.CONFIG, 'the p2p private key must be secp256k1');
+  return key;
+}
+
+/** The libp2p peer id (base58 "16Uiu2…") of a 32-byte secp256k1 private key, e.g. to list validators in genesis. */
+export function peerIdFromPrivateKey(privateKey: Uint8Array): string {
+  return libp2pPeerId(secpKey(privateKey)).toString();
+}
+
+interface StaticPeer {
+  id: string;
+  addr: Multiaddr;
+  /** Next redial delay: doubles after each failed dial or short-lived connection, back to the initial value after a stable one. */
+  delayMs: number;
+  timer: NodeJS.Timeout | undefined;
+  dialing: boolean;
+  connectedAt: number | undefined;
+}
+
+/** A connection that lasted this long counts as a success: the redial delay starts over. */
+const STABLE_CONNECTION_MS = 5_000;
+
+type Services = { identify: Identify; pubsub: GossipSub };
+
+export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p> {
+  const key = secpKey(opts.privateKey);
+  const selfId = libp2pPeerId(key).toString();
+  const names = topics(chainId);
+  const maxMsg = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const maxTx = opts.maxTxBytes ?? DEFAULT_MAX_TX_BYTES;
+  const initialDelay = opts.reconnect?.initialMs ?? 250;
+  const maxDelay = opts.reconnect?.maxMs ?? 10_000;
+  const viaGossip = opts.consensusBroadcast === 'gossip';
+  const noop = () => undefined;
+  const log: P2pLogger = opts.log ?? { debug: noop, info: noop, warn: noop, error: noop };
+  const configPeerId = (p: string, what: string): string => {
+    try {
+      return peerIdFromString(p).toString();
+    } catch (e) {
+      throw new InvalidMessageError(ERR.CONFIG, `${what} ${JSON.stringify(p)} is not a peer id: ${errorMessage(e)}`);
+    }
+  };
+  const allowed = opts.allowedPeers === undefined ? undefined : new Set(opts.allowedPeers.map((p) => configPeerId(p, 'allowed peer')));
+  const scores = new PeerScores(opts.scoring);
+
+  const statics: StaticPeer[] = opts.peers.map((s) => {
+    let addr: Multiaddr;
+    try {
+      addr = multiaddr(s);
+    } catch (e) {
+      throw new InvalidMessageError(ERR.CONFIG, `p2p peer ${JSON.stringify(s)}: ${errorMessage(e)}`);
+    }
+    const id = addr.getComponents().find((c) => c.name === 'p2p')?.value;
+    if (id === undefined) throw new InvalidMessageError(ERR.CONFIG, `p2p peer ${s} must end in /p2p/<peerId>`);
+    return { id: configPeerId(id, `p2p peer ${s}:`), addr, delayMs: initialDelay, timer: undefined, dialing: false, connectedAt: undefined };
+  });
+
+  const refused = (peer: PeerId): boolean => {
+    const id = peer.toString();
+    const why = allowed !== undefined && !allowed.has(id) ? 'not allowed' : scores.isBanned(id) ? 'banned' : undefined;
+    if (why !== undefined) log.debug('connection refused', { peer: id, reason: why });
+    return why !== undefined;
+  };
+
+  const ip = opts.host.includes(':') ? 'ip6' : 'ip4';
+  const libp2p: Libp2p<Services> = await createLibp2p<Services>({
+    start: false,
+    privateKey: key,
+    addresses: { listen: [`/${ip}/${opts.host}/tcp/${opts.port}`] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: {
+      denyDialPeer: refused,
+      denyInboundEncryptedConnection: refused,
+      denyOutboundEncryptedConnection: refused,
+    },
+    connectionManager: {
+      // Our own redial loop (bounded backoff, forever) replaces libp2p's KEEP_ALIVE reconnects.
+      reconnectRetries: 0,
+      // Validators often share one host (devnets, tests): don't rate-limit per IP so tightly.
+      inboundConnectionThreshold: 64,
+      maxConnections: 256,
+    },
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictNoSign,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+        allowedTopics: viaGossip ? [names.tx, names.consensus] : [names.tx],
+        maxInboundDataLength: Math.max(4 * 1024 * 1024, viaGossip ? maxMsg : maxTx) + 64 * 1024,
+        maxOutboundBufferSize: 16 * 1024 * 1024,
+        // Validators may share an IP; the co-location penalty would graylist them.
+        scoreParams: { IPColocationFactorWeight: 0 },
+      }),
+    },
+  });
+  const pubsub = libp2p.services.pubsub;
+
+  let txHandler: TxHandler | undefined;
+  let msgHandler: MessageHandler | undefined;
+  let syncHandler: SyncHandler | undefined;
+  const peerHandlers: PeerHandler[] = [];
+  let running = false;
+  let stopping: Promise<void> | undefined;
+
+  // ---- peers ----
+  const parsePeer = (peer: string): PeerId | undefined => {
+    try {
+      return peerIdFromString(peer);
+    } catch {
+      return undefined;
+    }
+  };
+  const connectionTo = (peer: string): Connection | undefined => {
+    const id = parsePeer(peer);
+    return id === undefined ? undefined : libp2p.getConnections(id).find((c) => c.status === 'open');
+  };
+
+  /** The long-lived outbound consensus stream of each peer. */
+  const outbound = new OutboundChannels({
+    protocol: names.consensus,
+    open: async (peer, protocol, signal) => {
+      const conn = connectionTo(peer);
+      if (conn === undefined) throw new IotchainError(P2P_ERR.NOT_CONNECTED, `not connected to ${peer}`);
+      return conn.newStream(protocol, { signal });
+    },
+    maxQueuedBytes: 2 * maxMsg + 1024 * 1024,
+    openTimeoutMs: STREAM_OPEN_TIMEOUT_MS,
+    log,
+  });
+
+  // ---- scoring ----
+  const penalize = (peerId: string, reason: string, weight: number = DEFAULT_PENALTY): void => {
+    if (peerId === selfId) return;
+    const p = scores.penalize(peerId, weight);
+    log.debug('peer penalized', { peer: peerId, reason, weight, score: p.score });
+    if (p.banned) {
+      log.warn('peer banned', { peer: peerId, reason, until: new Date(p.bannedUntil ?? 0).toISOString() });
+      outbound.close(peerId);
+      const id = parsePeer(peerId);
+      if (id !== undefined) libp2p.hangUp(id).catch((e: unknown) => log.debug('hang up failed', { peer: peerId, err: errorMessage(e) }));
+    }
+  };
+  const onBadFrame = (from: string, what: string) => (reason: BadFrame, err: Error) => {
+    log.debug('bad frame', { peer: from, what, reason, err: err.message });
+    penalize(from, `${what}: ${reason} frame`, PENALTY.BAD_FRAME);
+  };
+  /** Runs a handler; InvalidMessageError scores the sender down. Never throws: returns how it went. */
+  const deliver = async (h: MessageHandler, data: Uint8Array, from: string, what: string): Promise<'ok' | 'invalid' | 'failed'> => {
+    try {
+      await h(data, from);
+      return 'ok';
+    } catch (e) {
+      if (e instanceof InvalidMessageError) {
+        penalize(from, `${what}: ${e.code}`, PENALTY.INVALID_MESSAGE);
+        return 'invalid';
+      }
+      log.debug(`${what} handler failed`, { peer: from, err: errorMessage(e) });
+      return 'failed';
+    }
+  };
+
+  // ---- consensus (direct streams) ----
+  const onConsensusStream = (stream: Stream, connection: Connection): void => {
+    const from = connection.remotePeer.toString();
+    receiveFrames(stream, {
+      maxBytes: maxMsg,
+      log,
+      onBadFrame: onBadFrame(from, 'consensus'),
+      onFrame: (frame) => (msgHandler === undefined ? undefined : deliver(msgHandler, frame, from, 'consensus').then(noop)),
+    });
+  };
+
+  // ---- sync ----
+  const onSyncStream = (stream: Stream, connection: Connection): Promise<void> => {
+    const from = connection.remotePeer.toString();
+    return respond(stream, connection, {
+      maxRequestBytes: maxMsg,
+      maxResponseBytes: maxMsg,
+      timeoutMs: SYNC_SERVE_TIMEOUT_MS,
+      log,
+      onBadFrame: onBadFrame(from, 'sync request'),
+      handler: async (req) => {
+        if (syncHandler === undefined) throw new IotchainError(P2P_ERR.NO_HANDLER, 'no sync handler');
+        try {
+          return await syncHandler(req, from);
+        } catch (e) {
+          if (e instanceof InvalidMessageError) penalize(from, `sync request: ${e.code}`, PENALTY.INVALID_MESSAGE);
+          throw e;
+        }
+      },
+    });
+  };
+
+  // ---- gossip ----
+  const validate = async (what: 'tx' | 'consensus', peer: PeerId, msg: Message): Promise<TopicValidatorResult> => {
+    const from = peer.toString();
+    const max = what === 'tx' ? maxTx : maxMsg;
+    if (msg.type !== 'unsigned' || msg.data.length === 0 || msg.data.length > max) {
+      penalize(from, `${what} gossip: ${msg.type !== 'unsigned' ? 'signed envelope' : 'bad size'}`, PENALTY.BAD_FRAME);
+      return TopicValidatorResult.Reject;
+    }
+    const h = what === 'tx' ? txHandler : msgHandler;
+    if (h === undefined) return TopicValidatorResult.Ignore;
+    const outcome = await deliver(h, msg.data, from, `${what} gossip`);
+    return outcome === 'ok' ? TopicValidatorResult.Accept : outcome === 'invalid' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
+  };
+  pubsub.topicValidators.set(names.tx, (peer, msg) => validate('tx', peer, msg));
+  if (viaGossip) pubsub.topicValidators.set(names.consensus, (peer, msg) => validate('consensus', peer, msg));
+
+  /** Waits (bounded) while any outbound gossip stream holds more than the high-water mark. */
+  const gossipBackpressure = async (): Promise<void> => {
+    for (const conn of libp2p.getConnections()) {
+      for (const s of conn.streams) {
+        if (s.direction !== 'outbound' || !pubsub.protocols.includes(s.protocol)) continue;
+        if (s.writeBufferLength > GOSSIP_HIGH_WATER_BYTES || s.writableNeedsDrain) {
+          await s.onDrain({ signal: AbortSignal.timeout(GOSSIP_DRAIN_TIMEOUT_MS) }).catch(noop);
+        }
+      }
+    }
+  };
+
+  // ---- peers and reconnection ----
+  const staticById = new Map(statics.map((s) => [s.id, s]));
+  const connected = (id: string): boolean => connectionTo(id) !== undefined;
+  /** Schedules the next dial of a static peer after its current delay (or its ban), then doubles the delay. */
+  const scheduleDial = (sp: StaticPeer): void => {
+    if (!running || sp.timer !== undefined) return;
+    const banEnd = scores.bannedUntil(sp.id);
+    const wait = Math.max(sp.delayMs * (0.8 + 0.4 * Math.random()), banEnd === undefined ? 0 : banEnd - Date.now());
+    sp.delayMs = Math.min(maxDelay, sp.delayMs * 2);
+    sp.timer = setTimeout(() => {
+      sp.timer = undefined;
+      void dialStatic(sp);
+    }, wait);
+    sp.timer.unref();
+  };
+  const dialStatic = async (sp: StaticPeer): Promise<void> => {
+    if (!running || sp.dialing || connected(sp.id)) return;
+    sp.dialing = true;
+    try {
+      await libp2p.dial(sp.addr, { signal: AbortSignal.timeout(Math.max(2_000, maxDelay)) });
+    } catch (e) {
+      log.debug('dial failed', { peer: sp.id, addr: sp.addr.toString(), err: errorMessage(e), retryMs: sp.delayMs });
+      scheduleDial(sp);
+    } finally {
+      sp.dialing = false;
+    }
+  };
+
+  const notifyPeer = (id: string, up: boolean): void => {
+    for (const h of peerHandlers) {
+      try {
+        h(id, up);
+      } catch (e) {
+        log.error('peer handler failed', { peer: id, err: errorMessage(e) });
+      }
+    }
+  };
+  libp2p.addEventListener('peer:connect', (evt) => {
+    const id = evt.detail.toString();
+    const sp = staticById.get(id);
+    if (sp !== undefined) sp.connectedAt = Date.now();
+    log.debug('peer connected', { peer: id });
+    notifyPeer(id, true);
+  });
+  libp2p.addEventListener('peer:disconnect', (evt) => {
+    const id = evt.detail.toString();
+    outbound.close(id);
+    log.debug('peer disconnected', { peer: id });
+    notifyPeer(id, false);
+    const sp = staticById.get(id);
+    if (sp === undefined || !running) return;
+    // A peer that drops us right away (e.g. refuses us) is redialled with growing delays, not in a tight loop.
+    if (sp.connectedAt !== undefined && Date.now() - sp.connectedAt >= STABLE_CONNECTION_MS) sp.delayMs = initialDelay;
+    sp.connectedAt = undefined;
+    scheduleDial(sp);
+  });
+
+  const p2p: P2p = {
+    peerId: selfId,
+    get multiaddrs(): string[] {
+      return libp2p.getMultiaddrs().map((m) => m.toString());
+    },
+    async start() {
+      if (running) return;
+      if (stopping !== undefined) throw new IotchainError(P2P_ERR.NOT_STARTED, 'a stopped p2p cannot be restarted; create a new one');
+      await libp2p.handle(names.consensus, onConsensusStream, { maxInboundStreams: 4, maxOutboundStreams: 4 });
+      await libp2p.handle(names.sync, onSyncStream, { maxInboundStreams: 16, maxOutboundStreams: 16 });
+      await libp2p.start();
+      pubsub.subscribe(names.tx);
+      if (viaGossip) pubsub.subscribe(names.consensus);
+      running = true;
+      for (const sp of statics) void dialStatic(sp);
+      log.info('p2p started', { peerId: selfId, addrs: p2p.multiaddrs, peers: statics.length });
+    },
+    stop() {
+      stopping ??= (async () => {
+        running = false;
+        for (const sp of statics) {
+          if (sp.timer !== undefined) clearTimeout(sp.timer);
+          sp.timer = undefined;
+        }
+        outbound.closeAll();
+        await libp2p.stop();
+        log.info('p2p stopped', { peerId: selfId });
+      })();
+      return stopping;
+    },
+    connectedPeers() {
+      const ids = new Set<string>();
+      for (const c of libp2p.getConnections()) if (c.status === 'open') ids.add(c.remotePeer.toString());
+      return [...ids];
+    },
+    gossipPeers() {
+      return pubsub.getSubscribers(names.tx).map((p) => p.toString());
+    },
+    async publishTx(raw) {
+      if (!running) throw new IotchainError(P2P_ERR.NOT_STARTED, 'p2p is not running');
+      if (raw.length === 0 || raw.length > maxTx) throw new InvalidMessageError(ERR.TOO_LARGE, `tx of ${raw.length} bytes is outside 1..${maxTx}`);
+      await gossipBackpressure();
+      await pubsub.publish(names.tx, raw);
+    },
+    onTx(handler) {
+      txHandler = handler;
+    },
+    async broadcast(msg) {
+      if (!running) throw new IotchainError(P2P_ERR.NOT_STARTED, 'p2p is not running');
+      if (msg.length > maxMsg) throw new InvalidMessageError(ERR.TOO_LARGE, `message of ${msg.length} bytes exceeds ${maxMsg}`);
+      if (viaGossip) {
+        await pubsub.publish(names.consensus, msg);
+        return;
+      }
+      const targets = p2p.connectedPeers().filter((id) => allowed === undefined || allowed.has(id));
+      await Promise.all(
+        targets.map((id) => outbound.write(id, msg).catch((e: unknown) => log.debug('broadcast: send failed', { peer: id, err: errorMessage(e) }))),
+      );
+    },
+    async send(peerId, msg) {
+      if (!running) throw new IotchainError(P2P_ERR.NOT_STARTED, 'p2p is not running');
+      if (msg.length > maxMsg) throw new InvalidMessageError(ERR.TOO_LARGE, `message of ${msg.length} bytes exceeds ${maxMsg}`);
+      if (peerId === selfId) throw new IotchainError(P2P_ERR.NOT_CONNECTED, 'cannot send to ourselves');
+      try {
+        await outbound.write(peerId, msg);
+      } catch (e) {
+        if (e instanceof IotchainError) throw e;
+        throw new IotchainError(P2P_ERR.STREAM, `send to ${peerId} failed: ${errorMessage(e)}`);
+      }
+    },
+    onMessage(handler) {
+      msgHandler = handler;
+    },
+    serveSync(handler) {
+      syncHandler = handler;
+    },
+    async requestSync(peerId, req, timeoutMs = SYNC_TIMEOUT_MS) {
+      if (!running) throw new IotchainError(P2P_ERR.NOT_STARTED, 'p2p is not running');
+      if (req.length > maxMsg) throw new InvalidMessageError(ERR.TOO_LARGE, `sync request of ${req.length} bytes exceeds ${maxMsg}`);
+      const conn = connectionTo(peerId);
+      if (conn === undefined) throw new IotchainError(P2P_ERR.NOT_CONNECTED, `not connected to ${peerId}`);
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const stream = await conn.newStream(names.sync, { signal });
+        return await request(stream, req, { maxResponseBytes: maxMsg, signal });
+      } catch (e) {
+        if (signal.aborted) throw new IotchainError(P2P_ERR.TIMEOUT, `sync request to ${peerId} timed out after ${timeoutMs} ms`);
+        const err = e instanceof Error ? e : new Error(String(e));
+        const bad = badFrameOf(err);
+        if (bad !== undefined) {
+          penalize(peerId, `sync response: ${bad} frame`, PENALTY.BAD_FRAME);
+          throw new InvalidMessageError(bad === 'oversize' ? ERR.TOO_LARGE : ERR.ENCODING, `sync response from ${peerId}: ${err.message}`);
+        }
+        throw new IotchainError(P2P_ERR.STREAM, `sync request to ${peerId} failed: ${err.message}`);
+      }
+    },
+    penalize,
+    peerScore: (peerId) => scores.score(peerId),
+    isBanned: (peerId) => scores.isBanned(peerId),
+    onPeer(handler) {
+      peerHandlers.push(handler);
+    },
+  };
+  return p2p;
+}

@@ -1,0 +1,206 @@
+import '../../../lib/polyfill.js';
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { createP2p, peerIdFromPrivateKey, P2P_ERR, type P2p, type P2pOptions } from '../../../node/p2p.js';
+import { InvalidMessageError, IotchainError, ERR } from '../../../lib/errors.js';
+
+// Four validators A..D on loopback (port 0), each dialling the ones started before it; X is not a
+// validator. A has a small message limit (64 KiB) so that oversize frames are cheap to produce.
+const CHAIN = 'p2p-test';
+const key = (label: string) => new Uint8Array(createHash('sha256').update(`p2p-test-${label}`).digest());
+const KEYS = { A: key('A'), B: key('B'), C: key('C'), D: key('D'), X: key('X') };
+const ID = Object.fromEntries(Object.entries(KEYS).map(([k, v]) => [k, peerIdFromPrivateKey(v)])) as Record<keyof typeof KEYS, string>;
+const VALIDATORS = [ID.A, ID.B, ID.C, ID.D];
+const SMALL = 64 * 1024;
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const str = (b: Uint8Array) => new TextDecoder().decode(b);
+
+type Name = 'A' | 'B' | 'C' | 'D';
+interface Logged {
+  msg: string;
+  obj: Record<string, unknown>;
+}
+interface TestNode {
+  name: string;
+  p2p: P2p;
+  msgs: { msg: string; from: string }[];
+  txs: { tx: string; from: string }[];
+  logs: Logged[];
+}
+
+const started: P2p[] = [];
+t.teardown(async () => {
+  await Promise.allSettled(started.map((p) => p.stop()));
+});
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function startNode(name: string, opts: Partial<P2pOptions> & { privateKey: Uint8Array }): Promise<TestNode> {
+  const logs: Logged[] = [];
+  const push = (msg: string, obj?: object) => logs.push({ msg, obj: (obj ?? {}) as Record<string, unknown> });
+  const p2p = await createP2p(CHAIN, {
+    host: '127.0.0.1',
+    port: 0,
+    peers: [],
+    allowedPeers: VALIDATORS,
+    reconnect: { initialMs: 100, maxMs: 1000 },
+    log: { debug: push, info: push, warn: push, error: push },
+    ...opts,
+  });
+  started.push(p2p);
+  const n: TestNode = { name, p2p, msgs: [], txs: [], logs };
+  wire(n);
+  await p2p.start();
+  return n;
+}
+
+function wire(n: TestNode): void {
+  n.p2p.onMessage((m, from) => {
+    n.msgs.push({ msg: str(m), from });
+  });
+  n.p2p.onTx((raw, from) => {
+    const tx = str(raw);
+    if (tx.startsWith('bad')) throw new InvalidMessageError(ERR.ENCODING, 'bad tx');
+    n.txs.push({ tx, from });
+  });
+  n.p2p.serveSync(async (req) => {
+    const r = str(req);
+    if (r === 'hang') return new Promise<Uint8Array>(() => undefined);
+    if (r === 'big') return new Uint8Array(SMALL + 1);
+    return utf8(`re:${r}`);
+  });
+}
+
+const addr = (n: TestNode) => n.p2p.multiaddrs[0]!;
+const count = (n: TestNode, msg: string) => n.msgs.filter((m) => m.msg === msg).length;
+const fullMesh = (ns: TestNode[]) => ns.every((n) => n.p2p.connectedPeers().length === ns.length - 1);
+
+t.test('p2p among four validators', async (t) => {
+  const nodes = {} as Record<Name, TestNode>;
+  nodes.A = await startNode('A', { privateKey: KEYS.A, maxMessageBytes: SMALL });
+  nodes.B = await startNode('B', { privateKey: KEYS.B, peers: [addr(nodes.A)] });
+  nodes.C = await startNode('C', { privateKey: KEYS.C, peers: [addr(nodes.A), addr(nodes.B)] });
+  nodes.D = await startNode('D', { privateKey: KEYS.D, peers: [addr(nodes.A), addr(nodes.B), addr(nodes.C)] });
+  const all = () => [nodes.A, nodes.B, nodes.C, nodes.D];
+  const { A, B, C, D } = nodes;
+  t.equal(A.p2p.peerId, ID.A, 'peer id derives from the secp256k1 key');
+  t.match(A.p2p.peerId, /^16Uiu2/, 'secp256k1 peer id');
+  await until(() => fullMesh(all()), 'full mesh');
+
+  await t.test('broadcast reaches every other node exactly once, never the sender', async (t) => {
+    await A.p2p.broadcast(utf8('m1'));
+    await A.p2p.broadcast(utf8('m1-end'));
+    // one ordered stream per peer: once the marker is in, m1 has been delivered as often as it ever will be
+    await until(() => [B, C, D].every((n) => count(n, 'm1-end') === 1), 'm1-end everywhere');
+    for (const n of [B, C, D]) {
+      t.equal(count(n, 'm1'), 1, `${n.name} got m1 once`);
+      t.same(n.msgs.find((m) => m.msg === 'm1')?.from, ID.A, `${n.name} sees A as the sender`);
+    }
+    t.equal(count(A, 'm1') + count(A, 'm1-end'), 0, 'the sender does not receive its own broadcast');
+  });
+
+  await t.test('send reaches one peer only', async (t) => {
+    await B.p2p.send(ID.C, utf8('to-C'));
+    await B.p2p.broadcast(utf8('m2-end'));
+    await until(() => [A, C, D].every((n) => count(n, 'm2-end') === 1), 'm2-end everywhere');
+    t.equal(count(C, 'to-C'), 1, 'C got it');
+    t.equal(count(A, 'to-C') + count(D, 'to-C') + count(B, 'to-C'), 0, 'nobody else did');
+    await t.rejects(B.p2p.send('16Uiu2HAmUnknownPeerUnknownPeerUnknownPeerUnknownPeer1', utf8('x')), 'an unknown peer id is refused');
+  });
+
+  await t.test('publishTx reaches all the others through gossipsub; an invalid tx scores its relayer down', async (t) => {
+    await until(() => all().every((n) => n.p2p.gossipPeers().length === 3), 'tx topic subscriptions');
+    await B.p2p.publishTx(utf8('tx-1'));
+    await until(() => [A, C, D].every((n) => n.txs.some((x) => x.tx === 'tx-1')), 'tx-1 everywhere');
+    t.notOk(B.txs.some((x) => x.tx === 'tx-1'), 'not delivered to its publisher');
+    await B.p2p.publishTx(utf8('tx-1'));
+    await B.p2p.publishTx(utf8('tx-2'));
+    await until(() => [A, C, D].every((n) => n.txs.some((x) => x.tx === 'tx-2')), 'tx-2 everywhere');
+    for (const n of [A, C, D]) t.equal(n.txs.filter((x) => x.tx === 'tx-1').length, 1, `${n.name} got tx-1 once`);
+
+    t.equal(D.p2p.peerScore(ID.C), 0);
+    await C.p2p.publishTx(utf8('bad-tx'));
+    await until(() => D.p2p.peerScore(ID.C) < 0, 'D scores C down');
+    t.notOk(D.p2p.isBanned(ID.C), 'one invalid tx is not enough for a ban');
+    await t.rejects(B.p2p.publishTx(new Uint8Array(128 * 1024 + 1)), { code: ERR.TOO_LARGE }, 'oversize tx refused locally');
+  });
+
+  await t.test('sync: round trip, timeout, oversize response refused', async (t) => {
+    t.equal(str(await A.p2p.requestSync(ID.B, utf8('height 7'))), 're:height 7');
+    t.equal(str(await B.p2p.requestSync(ID.A, utf8('x'))), 're:x');
+    const t0 = Date.now();
+    await t.rejects(A.p2p.requestSync(ID.B, utf8('hang'), 300), { code: P2P_ERR.TIMEOUT });
+    t.ok(Date.now() - t0 < 3000, 'the timeout is honoured');
+    await until(() => B.logs.some((l) => l.msg === 'sync request failed' && l.obj.peer === ID.A), 'B gives up the abandoned request', 5000);
+    // B's limit is 4 MiB, A's 64 KiB: A refuses B's answer from its length prefix
+    const err = await A.p2p.requestSync(ID.B, utf8('big')).catch((e: unknown) => e);
+    t.ok(err instanceof InvalidMessageError && err.code === ERR.TOO_LARGE, 'oversize response refused');
+    t.ok(A.p2p.peerScore(ID.B) < 0, 'and its sender scored down');
+    t.ok(str(await A.p2p.requestSync(ID.C, utf8('still fine'))).startsWith('re:'), 'other requests unaffected');
+    await t.rejects(A.p2p.requestSync(ID.C, new Uint8Array(SMALL + 1)), { code: ERR.TOO_LARGE }, 'oversize request refused locally');
+  });
+
+  await t.test('a peer that is not a validator is refused', async (t) => {
+    const seenByA: string[] = [];
+    A.p2p.onPeer((id) => seenByA.push(id));
+    const X = await startNode('X', { privateKey: KEYS.X, peers: [addr(A)], allowedPeers: undefined });
+    const refusedX = () => A.logs.filter((l) => l.msg === 'connection refused' && l.obj.peer === ID.X && l.obj.reason === 'not allowed').length;
+    await until(() => refusedX() >= 2, 'A refuses X twice (X redials)');
+    t.notOk(A.p2p.connectedPeers().includes(ID.X), 'A has no connection to X');
+    t.notOk(seenByA.includes(ID.X), 'A never reported X as a peer');
+    await X.p2p.stop();
+  });
+
+  await t.test('a node that restarts on the same port is reconnected by the others', async (t) => {
+    const oldAddr = addr(A);
+    const port = Number(oldAddr.split('/')[4]);
+    await A.p2p.stop();
+    await until(() => [B, C, D].every((n) => !n.p2p.connectedPeers().includes(ID.A)), 'A gone');
+    // A comes back with no static peers: only B, C and D's redials can bring it back
+    const A2 = await startNode('A2', { privateKey: KEYS.A, maxMessageBytes: SMALL, port });
+    nodes.A = A2;
+    t.equal(addr(A2), oldAddr, 'same address');
+    await until(() => fullMesh(all()), 'full mesh again');
+    await B.p2p.broadcast(utf8('after-restart'));
+    await until(() => count(A2, 'after-restart') === 1, 'consensus stream reopened');
+    t.pass('reconnected');
+  });
+
+  await t.test('oversize consensus frames penalize the sender, which is disconnected and refused after the threshold', async (t) => {
+    const A2 = nodes.A;
+    const big = new Uint8Array(SMALL + 1); // fine for D (4 MiB), oversize for A (64 KiB)
+    await D.p2p.send(ID.A, big);
+    await until(() => A2.p2p.peerScore(ID.D) < 0, 'first penalty');
+    t.notOk(A2.p2p.isBanned(ID.D), 'one bad frame is not a ban');
+    t.equal(A2.msgs.filter((m) => m.from === ID.D && m.msg.length > SMALL).length, 0, 'nothing oversize delivered');
+    // keep sending until the threshold is crossed (a reset stream may swallow a frame or two)
+    const end = Date.now() + 10_000;
+    while (!A2.p2p.isBanned(ID.D) && Date.now() < end) {
+      await D.p2p.send(ID.A, big).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    t.ok(A2.p2p.isBanned(ID.D), 'banned');
+    await until(() => !A2.p2p.connectedPeers().includes(ID.D) && !D.p2p.connectedPeers().includes(ID.A), 'D disconnected');
+    // D redials A (a static peer); A refuses while the ban lasts
+    await until(() => A2.logs.some((l) => l.msg === 'connection refused' && l.obj.peer === ID.D && l.obj.reason === 'banned'), 'a refused redial');
+    t.notOk(A2.p2p.connectedPeers().includes(ID.D), 'still out');
+    t.ok(B.p2p.connectedPeers().includes(ID.D), 'D keeps its other peers');
+    await C.p2p.broadcast(utf8('still-alive'));
+    await until(() => count(A2, 'still-alive') === 1 && count(D, 'still-alive') === 1, 'the rest of the network works');
+  });
+});
+
+t.test('configuration errors', async (t) => {
+  await t.rejects(createP2p(CHAIN, { privateKey: new Uint8Array(31), host: '127.0.0.1', port: 0, peers: [] }), { code: ERR.CONFIG });
+  await t.rejects(createP2p(CHAIN, { privateKey: KEYS.A, host: '127.0.0.1', port: 0, peers: ['/ip4/127.0.0.1/tcp/1'] }), { code: ERR.CONFIG }, 'static peer without /p2p/');
+  const p = await createP2p(CHAIN, { privateKey: KEYS.A, host: '127.0.0.1', port: 0, peers: [] });
+  started.push(p);
+  const err = await p.broadcast(utf8('x')).catch((e: unknown) => e);
+  t.ok(err instanceof IotchainError && err.code === P2P_ERR.NOT_STARTED, 'not started');
+});
