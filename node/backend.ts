@@ -18,7 +18,7 @@ export class NodeBackend implements RpcBackend {
   constructor(
     private readonly app: App,
     private readonly mempool: Mempool,
-    private readonly onTxAdded: () => void,
+    private readonly onTxAdded: (raw: Uint8Array) => void,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -62,7 +62,7 @@ export class NodeBackend implements RpcBackend {
 
   async sendTx(raw: Uint8Array): Promise<{ hash: string }> {
     const tx = this.mempool.add(raw);
-    this.onTxAdded();
+    this.onTxAdded(raw);
     return { hash: tx.idHex };
   }
 

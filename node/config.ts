@@ -2,7 +2,9 @@
 //   config.json          this node's settings (below)
 //   genesis.json         the chain's genesis (identical on every node)
 //   consensus_key.json   the validator's P-256 consensus key (a key file, encrypted unless --insecure)
+//   p2p_key.json         the node's secp256k1 libp2p identity key (a key file)
 //   data/                LevelDB: state, tree, blocks, results, indexes
+//   wal/consensus.wal    the PBFT write-ahead log of this validator's own votes
 import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
@@ -12,7 +14,7 @@ export interface NodeConfig {
   moniker: string;
   rpc: { host: string; port: number };
   p2p: { host: string; port: number; peers: string[] };
-  consensus: { blockDelayMs: number; emptyBlockIntervalMs: number };
+  consensus: { blockDelayMs: number; emptyBlockIntervalMs: number; timeoutBaseMs: number; timeoutMaxMs: number };
   mempool: { maxTxs: number; maxBytes: number; nonceWindow: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
 }
@@ -21,7 +23,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   moniker: 'node',
   rpc: { host: '127.0.0.1', port: 26657 },
   p2p: { host: '127.0.0.1', port: 26656, peers: [] },
-  consensus: { blockDelayMs: 20, emptyBlockIntervalMs: 1000 },
+  consensus: { blockDelayMs: 20, emptyBlockIntervalMs: 1000, timeoutBaseMs: 3000, timeoutMaxMs: 30_000 },
   mempool: { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, nonceWindow: 256 },
   log: { level: 'info' },
 };
@@ -30,7 +32,9 @@ export const paths = (home: string) => ({
   config: join(home, 'config.json'),
   genesis: join(home, 'genesis.json'),
   consensusKey: join(home, 'consensus_key.json'),
+  p2pKey: join(home, 'p2p_key.json'),
   data: join(home, 'data'),
+  wal: join(home, 'wal', 'consensus.wal'),
 });
 
 function bad(file: string, msg: string): never {
@@ -46,7 +50,7 @@ export function parseConfig(json: unknown, file = 'config.json'): NodeConfig {
   const sections: Record<string, string[]> = {
     rpc: ['host', 'port'],
     p2p: ['host', 'port', 'peers'],
-    consensus: ['blockDelayMs', 'emptyBlockIntervalMs'],
+    consensus: ['blockDelayMs', 'emptyBlockIntervalMs', 'timeoutBaseMs', 'timeoutMaxMs'],
     mempool: ['maxTxs', 'maxBytes', 'nonceWindow'],
     log: ['level'],
   };
@@ -94,7 +98,11 @@ async function readJson(file: string): Promise<unknown> {
 
 export async function loadConfig(home: string): Promise<NodeConfig> {
   const f = paths(home).config;
-  return parseConfig(await readJson(f), f);
+  const c = parseConfig(await readJson(f), f);
+  if (c.consensus.emptyBlockIntervalMs >= c.consensus.timeoutBaseMs) {
+    throw new InvalidMessageError(ERR.CONFIG, `${f}: consensus.emptyBlockIntervalMs must be below consensus.timeoutBaseMs (an idle primary would be voted out)`);
+  }
+  return c;
 }
 
 export async function loadGenesis(file: string): Promise<Genesis> {

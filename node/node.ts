@@ -10,7 +10,16 @@ import { createRpcServer } from '../rpc/server.js';
 import { loadKeyFile } from '../crypto/keystore.js';
 import { KeyType, type KeyPair } from '../crypto/keys.js';
 import { bytesEqual, toHex } from '../lib/hex.js';
-import { InvalidMessageError, ERR } from '../lib/errors.js';
+import { InvalidMessageError, ERR, errorMessage } from '../lib/errors.js';
+import { PbftDriver } from '../consensus/driver.js';
+import { Wal } from '../consensus/wal.js';
+import { syncBlocks, serveSync } from '../consensus/sync.js';
+import { createP2p, type P2p } from './p2p.js';
+import { EvidenceStore } from './evidence.js';
+import type { CommittedBlock } from '../state/application.js';
+
+/** Tx errors that are the sender's fault whoever relays them (they score a gossiping peer down). */
+const STATELESS_FAULTS = new Set<string>([ERR.ENCODING, ERR.TOO_LARGE, ERR.BAD_SIGNATURE, ERR.HIGH_S, ERR.WRONG_CHAIN]);
 import { loadConfig, loadGenesis, paths, type NodeConfig } from './config.js';
 import { NodeBackend } from './backend.js';
 import type { Genesis } from '../state/genesis.js';
@@ -63,31 +72,107 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     nonceWindow: config.mempool.nonceWindow,
   });
   let backend: NodeBackend | undefined;
-  if (genesis.validators.length !== 1) {
-    await store.close();
-    throw new InvalidMessageError(ERR.CONFIG, 'this build runs single-validator consensus only; multi-validator PBFT is not wired yet');
+  const onCommit = (b: CommittedBlock) => {
+    log.debug({ height: b.header.height, txs: b.txIds.length }, 'commit');
+    backend?.committed(b);
+  };
+  const onError = (e: unknown) => {
+    log.fatal({ err: e }, 'consensus halted');
+    void node.stop().finally(() => {
+      process.exitCode = 1;
+    });
+  };
+  const plog = {
+    debug: (m: string, o?: object) => log.debug(o ?? {}, m),
+    info: (m: string, o?: object) => log.info(o ?? {}, m),
+    warn: (m: string, o?: object) => log.warn(o ?? {}, m),
+    error: (m: string, o?: object) => log.error(o ?? {}, m),
+  };
+  let consensus: { start(): void; stop(): Promise<void>; poke(): void };
+  let p2p: P2p | undefined;
+  let wal: Wal | undefined;
+  if (genesis.validators.length === 1) {
+    consensus = new SingleValidator({
+      app,
+      txs: mempool,
+      key,
+      maxBlockTxs: genesis.params.maxBlockTxs,
+      maxBlockBytes: genesis.params.maxBlockBytes,
+      blockDelayMs: config.consensus.blockDelayMs,
+      emptyBlockIntervalMs: config.consensus.emptyBlockIntervalMs,
+      now: opts.now,
+      onCommit,
+      onError,
+    });
+  } else {
+    const p2pKey = await loadKeyFile(p.p2pKey, undefined);
+    const validators = genesis.validators;
+    const peerOf = (i: number | undefined) => (i === undefined ? undefined : validators[i]?.peerId);
+    p2p = await createP2p(genesis.chainId, {
+      privateKey: p2pKey.privateKey,
+      host: config.p2p.host,
+      port: config.p2p.port,
+      peers: config.p2p.peers,
+      allowedPeers: validators.map((v) => v.peerId),
+      maxMessageBytes: 32 * 1024 * 1024,
+      log: plog,
+    });
+    wal = Wal.open(p.wal);
+    const net = p2p;
+    const driver: PbftDriver = new PbftDriver({
+      app,
+      txs: mempool,
+      key,
+      wal,
+      net: { broadcast: (m) => net.broadcast(m) },
+      sync: (from, to, peers) =>
+        syncBlocks(
+          {
+            app,
+            validators,
+            request: (peer, req) => net.requestSync(validators[peer]!.peerId, req, 10_000),
+            penalize: (peer, reason) => net.penalize(validators[peer]!.peerId, reason),
+            log: plog,
+          },
+          to,
+          peers,
+          driver.self,
+        ),
+      evidence: (a, b) => evidence.record(a, b),
+      penalize: (i, reason) => {
+        const id = peerOf(i);
+        if (id && i !== driver.self) net.penalize(id, reason);
+      },
+      params: { timeoutBaseMs: config.consensus.timeoutBaseMs, timeoutMaxMs: config.consensus.timeoutMaxMs },
+      maxBlockTxs: genesis.params.maxBlockTxs,
+      maxBlockBytes: genesis.params.maxBlockBytes,
+      emptyBlockIntervalMs: config.consensus.emptyBlockIntervalMs,
+      blockDelayMs: config.consensus.blockDelayMs,
+      now: opts.now,
+      log: plog,
+      onCommit,
+      onViewChange: (height, view) => log.info({ height, view }, 'view change'),
+      onError,
+    });
+    net.onMessage((raw) => driver.deliver(raw));
+    net.serveSync(async (req) => serveSync(app.blocks, req));
+    net.onTx(async (raw) => {
+      try {
+        mempool.add(raw);
+        driver.poke();
+      } catch (e) {
+        // only faults of the message itself score the relayer down; a stale nonce or a full pool does not
+        if (e instanceof InvalidMessageError && STATELESS_FAULTS.has(e.code)) throw e;
+        throw new Error(errorMessage(e));
+      }
+    });
+    consensus = driver;
   }
-  const consensus = new SingleValidator({
-    app,
-    txs: mempool,
-    key,
-    maxBlockTxs: genesis.params.maxBlockTxs,
-    maxBlockBytes: genesis.params.maxBlockBytes,
-    blockDelayMs: config.consensus.blockDelayMs,
-    emptyBlockIntervalMs: config.consensus.emptyBlockIntervalMs,
-    now: opts.now,
-    onCommit: (b) => {
-      log.debug({ height: b.header.height, txs: b.txIds.length }, 'commit');
-      backend?.committed(b);
-    },
-    onError: (e) => {
-      log.fatal({ err: e }, 'consensus halted');
-      void node.stop().finally(() => {
-        process.exitCode = 1;
-      });
-    },
+  const evidence = new EvidenceStore(store);
+  backend = new NodeBackend(app, mempool, (raw) => {
+    consensus.poke();
+    void p2p?.publishTx(raw).catch((e) => log.debug({ err: errorMessage(e) }, 'tx gossip failed'));
   });
-  backend = new NodeBackend(app, mempool, () => consensus.poke());
   const rpc = createRpcServer({
     backend,
     host: config.rpc.host,
@@ -108,18 +193,21 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     genesis,
     rpcUrl: undefined,
     async start() {
+      if (p2p) await p2p.start();
       const addr = await rpc.start();
       node.rpcUrl = addr.url;
       consensus.start();
       started = true;
-      log.info({ chainId: genesis.chainId, height: app.head.height, rpc: addr.url, validator: index }, 'node started');
+      log.info({ chainId: genesis.chainId, height: app.head.height, rpc: addr.url, validator: index, peerId: p2p?.peerId }, 'node started');
     },
     stop() {
       stopped ??= (async () => {
         if (started) {
           await consensus.stop();
           await rpc.stop();
+          if (p2p) await p2p.stop();
         }
+        wal?.close();
         await store.close();
         log.info({ height: app.head.height }, 'node stopped');
       })();

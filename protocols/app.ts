@@ -198,6 +198,10 @@ export class App implements Application {
       if (!bytesEqual(certificate.blockHash, hash) || certificate.height !== block.header.height) {
         throw new InternalError('COMMIT_MISMATCH', 'certificate does not name this block');
       }
+      if (block.header.height === this.headState.height && bytesEqual(hash, this.headState.hash)) {
+        // the same block committed twice (consensus and block sync raced): nothing to do
+        return { header: block.header, hash, txIds: [], results: this.blocks.results(block.header.height) ?? [], certificate: this.blocks.certificate(block.header.height) ?? certificate };
+      }
       let staged = this.staged.get(toHex(hash));
       if (!staged) {
         const r = await this.process(block, false);

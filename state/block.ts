@@ -38,9 +38,12 @@ export function validatorAddress(v: Validator): Uint8Array {
   return addressOf(KeyType.p256, v.consensusKey);
 }
 
-/** Byzantine faults tolerated and the commit quorum for n validators (2f+1 for n = 3f+1; 1 for n = 1). */
+/**
+ * Commit quorum for n validators: the smallest q with 2q - n ≥ f + 1 (any two quorums share an
+ * honest validator), f = floor((n-1)/3) — 2f+1 for n = 3f+1, 1 for n = 1. Same formula as the PBFT core.
+ */
 export function quorum(n: number): number {
-  return Math.floor((2 * n) / 3) + 1;
+  return Math.floor((n + Math.floor((n - 1) / 3)) / 2) + 1;
 }
 
 export interface BlockHeader {

@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNode } from '../../node/node.js';
-import { initHome } from '../../node/home.js';
+import { initHome, initNetwork } from '../../node/home.js';
 import { writeJson } from '../../node/config.js';
 import { generateKeyPair, KeyType, addressOf, toChecksumAddress } from '../../crypto/keys.js';
 import { saveKeyFile, readPassphraseFile } from '../../crypto/keystore.js';
@@ -70,14 +70,15 @@ export function registerNodeCommands(program: Command): void {
   program
     .command('devnet')
     .description('create (if absent) and run a local network of validator processes on loopback')
-    .option('--validators <n>', 'number of validators', (v) => Number(v), 1)
+    .option('--validators <n>', 'number of validators', (v) => Number(v), 4)
     .option('--dir <dir>', 'devnet directory', 'devnet')
     .option('--chain-id <id>', 'chain id', 'iotchain-devnet')
     .option('--rpc-port <port>', 'first RPC port (node i uses port + i)', (v) => Number(v), 26657)
+    .option('--p2p-port <port>', 'first p2p port (node i uses port + i)', (v) => Number(v), 26757)
     .option('--faucet-amount <n>', 'faucet balance at genesis', '1000000000000000000000000')
     .action(async (o) => {
       try {
-        await runDevnet({ dir: resolve(o.dir), validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, faucetAmount: o.faucetAmount });
+        await runDevnet({ dir: resolve(o.dir), validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, faucetAmount: o.faucetAmount });
       } catch (e) {
         fail(e, false);
       }
@@ -89,6 +90,7 @@ interface DevnetOptions {
   validators: number;
   chainId: string;
   rpcPort: number;
+  p2pPort: number;
   faucetAmount: string;
 }
 
@@ -100,9 +102,6 @@ interface DevnetFile {
 
 async function runDevnet(o: DevnetOptions): Promise<void> {
   if (!Number.isInteger(o.validators) || o.validators < 1 || o.validators > 64) throw new InvalidMessageError(ERR.CONFIG, '--validators must be 1..64');
-  if (o.validators !== 1) {
-    throw new InvalidMessageError(ERR.CONFIG, 'multi-validator devnets need PBFT consensus, which is not wired into the node yet; use --validators 1');
-  }
   const file = join(o.dir, 'devnet.json');
   let devnet: DevnetFile;
   if (existsSync(file)) {
@@ -114,12 +113,11 @@ async function runDevnet(o: DevnetOptions): Promise<void> {
     const faucetFile = join(o.dir, 'faucet.json');
     await saveKeyFile(faucetFile, faucet, undefined);
     const faucetAddr = toChecksumAddress(addressOf(faucet.type, faucet.publicKey));
-    const home = join(o.dir, 'node0');
-    await initHome({ home, chainId: o.chainId, moniker: 'validator-0', rpcPort: o.rpcPort, fund: [`${faucetAddr}=${o.faucetAmount}`] });
+    const net = await initNetwork({ dir: o.dir, validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, fund: [`${faucetAddr}=${o.faucetAmount}`] });
     devnet = {
       chainId: o.chainId,
       faucet: { keyFile: faucetFile, address: faucetAddr },
-      nodes: [{ name: 'validator-0', home, rpc: `http://127.0.0.1:${o.rpcPort}` }],
+      nodes: net.homes.map((home, i) => ({ name: `validator-${i}`, home, rpc: `http://127.0.0.1:${o.rpcPort + i}` })),
     };
     console.log(`created devnet in ${o.dir} (chain ${o.chainId}); faucet ${faucetAddr} (insecure key file ${faucetFile})`);
   }

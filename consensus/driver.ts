@@ -1,0 +1,280 @@
+// The PBFT driver: everything around the pure core (consensus/core) that touches the world —
+// signature checks on inbound messages, signing and WAL-persisting own messages before they leave,
+// timers, the application seam (prepareProposal / processProposal / commit), block sync and
+// evidence. Inputs are fed to the core one at a time from a queue, so the core's order is the
+// driver's order; every output is carried out, in order, before the next input is taken.
+import { step, createState, defaultParams, type PbftParams, type PbftState, type Input, type Output, type ConsensusMessage, type Commit } from './core/index.js';
+import { decodeMessage, encodeMessage, signMessage, verifyMessage } from './messages.js';
+import type { Wal } from './wal.js';
+import type { TxSource } from './txSource.js';
+import type { Application, CommittedBlock } from '../state/application.js';
+import { decodeBlock, encodeBlock, blockHash, validatorAddress, type CommitCertificate, type Validator } from '../state/block.js';
+import type { KeyPair } from '../crypto/keys.js';
+import { bytesEqual } from '../lib/hex.js';
+import { errorMessage } from '../lib/errors.js';
+
+export interface ConsensusNet {
+  /** Sends to every other validator. */
+  broadcast(msg: Uint8Array): Promise<void>;
+}
+
+export interface Timers {
+  set(ms: number, fn: () => void): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface DriverLog {
+  debug(msg: string, obj?: object): void;
+  info(msg: string, obj?: object): void;
+  warn(msg: string, obj?: object): void;
+  error(msg: string, obj?: object): void;
+}
+
+export interface DriverOptions {
+  app: Application;
+  txs: TxSource;
+  /** This validator's P-256 consensus key. */
+  key: KeyPair;
+  wal: Wal;
+  net: ConsensusNet;
+  /** Fetches and commits certified blocks fromHeight..toHeight-1; returns the last height committed. */
+  sync?: (fromHeight: number, toHeight: number, peers: readonly number[]) => Promise<number>;
+  /** Called once per pair of conflicting signed messages (equivocation evidence). */
+  evidence?: (a: ConsensusMessage, b: ConsensusMessage) => void;
+  /** A validator sent something no correct validator sends (score it down). */
+  penalize?: (validatorIndex: number | undefined, reason: string) => void;
+  params?: Partial<PbftParams>;
+  maxBlockTxs: number;
+  maxBlockBytes: number;
+  /** A primary with no transaction waits at most this long before proposing an empty block (< the round timeout). */
+  emptyBlockIntervalMs?: number;
+  /** A primary with transactions waits this long first, so a burst goes into one block. */
+  blockDelayMs?: number;
+  now?: () => number;
+  timers?: Timers;
+  log?: DriverLog;
+  onCommit?: (b: CommittedBlock, view: number) => void;
+  onViewChange?: (height: number, view: number) => void;
+  onError?: (e: unknown) => void;
+}
+
+const realTimers: Timers = { set: (ms, fn) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
+const noLog: DriverLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+export class PbftDriver {
+  private state: PbftState;
+  private readonly queue: Input[] = [];
+  private running = false;
+  private draining: Promise<void> | undefined;
+  private timer: unknown;
+  private syncing = false;
+  private readonly validators: Validator[];
+  readonly self: number;
+  private readonly chainId: string;
+  private readonly timers: Timers;
+  private readonly log: DriverLog;
+  private stopped = false;
+  private lastCommitAt = 0;
+  private wakeProposer: (() => void) | undefined;
+
+  constructor(private readonly o: DriverOptions) {
+    const info = o.app.info();
+    this.validators = info.validators;
+    this.chainId = info.chainId;
+    this.self = this.validators.findIndex((v) => bytesEqual(v.consensusKey, o.key.publicKey));
+    if (this.self < 0) throw new Error('this node is not a validator');
+    this.timers = o.timers ?? realTimers;
+    this.log = o.log ?? noLog;
+    this.state = createState(defaultParams(this.validators.length, this.self, o.params), info.height + 1);
+  }
+
+  get height(): number {
+    return this.state.height;
+  }
+
+  get view(): number {
+    return this.state.view;
+  }
+
+  /** Rejection counters of the core (for metrics and tests). */
+  get rejected(): Readonly<Record<string, number>> {
+    return this.state.rejected;
+  }
+
+  /** A transaction arrived: a primary waiting for one proposes sooner. */
+  poke(): void {
+    this.wakeProposer?.();
+  }
+
+  start(): void {
+    this.running = true;
+    this.lastCommitAt = (this.o.now ?? Date.now)();
+    this.enqueue({ type: 'Start', wal: [...this.o.wal.records] });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.running = false;
+    if (this.timer !== undefined) this.timers.clear(this.timer);
+    await this.draining;
+  }
+
+  /** An inbound consensus message from the network: decoded and signature-checked before the core sees it. */
+  deliver(raw: Uint8Array): void {
+    if (!this.running) return;
+    let msg: ConsensusMessage;
+    try {
+      msg = decodeMessage(raw);
+    } catch (e) {
+      this.o.penalize?.(undefined, `undecodable consensus message: ${errorMessage(e)}`);
+      return;
+    }
+    const bad = verifyMessage(this.chainId, this.validators, msg);
+    if (bad) {
+      this.o.penalize?.(msg.from, bad);
+      return;
+    }
+    this.enqueue(msg);
+  }
+
+  private enqueue(input: Input): void {
+    if (this.stopped) return;
+    this.queue.push(input);
+    if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopped) {
+      const input = this.queue.shift()!;
+      const { state, out } = step(this.state, input);
+      const before = this.state;
+      this.state = state;
+      if (state.view !== before.view && state.height === before.height) this.o.onViewChange?.(state.height, state.view);
+      for (const o of out) {
+        try {
+          await this.carryOut(o);
+        } catch (e) {
+          this.log.error('consensus output failed; halting', { type: o.type, err: errorMessage(e) });
+          this.stopped = true;
+          this.o.onError?.(e);
+          return;
+        }
+      }
+    }
+  }
+
+  private async carryOut(o: Output): Promise<void> {
+    switch (o.type) {
+      case 'Broadcast': {
+        const signed = signMessage(this.chainId, this.o.key, o.msg);
+        this.o.wal.append({ kind: 'sent', msg: signed }); // durable before it leaves
+        await this.o.net.broadcast(encodeMessage(signed)).catch((e) => this.log.warn('broadcast failed', { err: errorMessage(e) }));
+        this.enqueue(signed); // count our own vote
+        return;
+      }
+      case 'Rebroadcast':
+        await this.o.net.broadcast(encodeMessage(o.msg)).catch(() => undefined);
+        return;
+      case 'PersistWal':
+        this.o.wal.append(o.record);
+        return;
+      case 'ScheduleTimeout': {
+        if (this.timer !== undefined) this.timers.clear(this.timer);
+        const { height, view } = o;
+        this.timer = this.timers.set(o.durationMs, () => {
+          this.timer = undefined;
+          this.enqueue({ type: 'Timeout', height, view });
+        });
+        return;
+      }
+      case 'Propose':
+        // off the queue: the primary waits for transactions (or the heartbeat) without blocking
+        // the core, which ignores a ProposalReady that comes too late for its round
+        void this.propose(o.height, o.view).catch((e) => this.log.warn('proposal failed', { height: o.height, err: errorMessage(e) }));
+        return;
+      case 'ExecuteBlock': {
+        let valid = false;
+        try {
+          const block = decodeBlock(o.payload);
+          if (bytesEqual(blockHash(block.header), o.blockHash)) {
+            const r = await this.o.app.processProposal(block);
+            valid = r.accept;
+            if (!r.accept) this.log.warn('rejected proposal', { height: o.height, view: o.view, reason: r.reason });
+          }
+        } catch (e) {
+          this.log.warn('undecodable proposal', { height: o.height, err: errorMessage(e) });
+        }
+        this.enqueue({ type: 'BlockExecuted', height: o.height, view: o.view, blockHash: o.blockHash, valid });
+        return;
+      }
+      case 'Decide': {
+        const info = this.o.app.info();
+        if (info.height >= o.height) return; // already committed (block sync got there first)
+        const block = decodeBlock(o.payload);
+        const cert: CommitCertificate = {
+          height: o.height,
+          view: o.view,
+          blockHash: o.blockHash,
+          votes: [...o.certificate].sort((a: Commit, b: Commit) => a.from - b.from).map((c) => ({ validatorIndex: c.from, signature: c.signature })),
+        };
+        const committed = await this.o.app.commit(block, cert);
+        this.lastCommitAt = (this.o.now ?? Date.now)();
+        this.o.wal.reset();
+        this.o.txs.update(committed.txIds);
+        this.o.onCommit?.(committed, o.view);
+        return;
+      }
+      case 'Evidence':
+        this.log.warn('equivocation', { from: o.a.from, type: o.a.type, height: o.a.height });
+        this.o.evidence?.(o.a, o.b);
+        return;
+      case 'RequestSync':
+        this.startSync(o.fromHeight, o.height, o.peers);
+        return;
+      case 'Reject':
+        this.o.penalize?.(o.from, o.reason);
+        return;
+    }
+  }
+
+  private async propose(height: number, view: number): Promise<void> {
+    const now = this.o.now ?? Date.now;
+    const heartbeat = this.o.emptyBlockIntervalMs ?? 1000;
+    // wait until a transaction is ready or the heartbeat is due (view > 0: propose at once)
+    while (view === 0 && this.running && this.o.txs.reap(1, this.o.maxBlockBytes).length === 0) {
+      const left = heartbeat - (now() - this.lastCommitAt);
+      if (left <= 0) break;
+      await new Promise<void>((res) => {
+        const h = this.timers.set(left, () => res());
+        this.wakeProposer = () => {
+          this.timers.clear(h);
+          res();
+        };
+      });
+      this.wakeProposer = undefined;
+    }
+    if (this.o.txs.size > 0 && this.o.blockDelayMs) await new Promise<void>((res) => this.timers.set(this.o.blockDelayMs!, res));
+    if (!this.running || this.state.height !== height || this.state.view !== view) return;
+    if (this.o.app.info().height + 1 !== height) return; // a sync moved us on; the core will hear Synced
+    const p = await this.o.app.prepareProposal({
+      height,
+      time: now(),
+      proposer: validatorAddress(this.validators[this.self]!),
+      txs: this.o.txs.reap(this.o.maxBlockTxs, this.o.maxBlockBytes),
+    });
+    this.o.txs.drop(p.dropped.filter((d) => !/block is full/.test(d.reason)).map((d) => d.raw));
+    this.enqueue({ type: 'ProposalReady', height, view, blockHash: p.hash, payload: encodeBlock(p.block) });
+  }
+
+  private startSync(fromHeight: number, toHeight: number, peers: readonly number[]): void {
+    if (this.syncing || !this.o.sync) return;
+    this.syncing = true;
+    void this.o
+      .sync(fromHeight, toHeight, peers)
+      .then((last) => {
+        if (last >= fromHeight) this.enqueue({ type: 'Synced', height: last });
+      })
+      .catch((e) => this.log.warn('block sync failed', { err: errorMessage(e) }))
+      .finally(() => (this.syncing = false));
+  }
+}
