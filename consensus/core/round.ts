@@ -1,7 +1,7 @@
 // The normal case: pre-prepare → execute → prepare (quorum-1 matching) → commit (quorum) → decide.
 import { bytesEqual } from '../../lib/hex.js';
 import { primaryOf, quorum, timeoutFor } from './params.js';
-import { EMPTY_ROUND, evidence, hex, mapSet, recordVote, reject, roundOf, setAdd, voteKey, withRound } from './state.js';
+import { evidence, hex, mapSet, recordVote, reject, roundOf, setAdd, voteKey, withRound } from './state.js';
 import type {
   BlockExecutedInput,
   Commit,
@@ -13,7 +13,7 @@ import type {
   ProposalReadyInput,
 } from './types.js';
 
-const EMPTY_SIG = new Uint8Array(0);
+export const EMPTY_SIG = new Uint8Array(0);
 
 /** The primary of the current (height, view). */
 export function currentPrimary(s: PbftState): number {
@@ -220,9 +220,9 @@ export function onProposalReadyFirstView(s: PbftState, inp: ProposalReadyInput, 
     signature: EMPTY_SIG,
   };
   const next = recordVote(s, pp);
-  if (!next || next === s) return reject({ ...s, proposing: false }, 'voteConflict', out);
+  if (!next) return reject({ ...s, proposing: false }, 'voteConflict', out);
+  if (next === s) return { ...s, proposing: false }; // proposed this very block before a restart
   out.push({ type: 'Broadcast', msg: pp });
   return { ...next, proposing: false, ownProposal: { view: 0, blockHash: inp.blockHash } };
 }
 
-export { EMPTY_ROUND, EMPTY_SIG };

@@ -3,6 +3,7 @@
 import { primaryOf, quorum, timeoutFor, weakQuorum } from './params.js';
 import {
   checkCommitted,
+  EMPTY_SIG,
   enterFirstRound,
   onBlockExecuted,
   onCommit,
@@ -41,7 +42,8 @@ function dispatch(s: PbftState, input: Input, out: Output[]): PbftState {
     case 'ProposalReady': {
       if (input.height !== s.height || input.view !== s.view || !s.proposing) return s;
       if (primaryOf(s.height, s.view, s.params.n) !== s.params.self) return s;
-      return s.phase === 'normal' ? onProposalReadyFirstView(s, input, out) : onProposalReadyNewView(s, input, out);
+      if (s.phase === 'viewChange') return onProposalReadyNewView(s, input, out);
+      return s.view === 0 ? onProposalReadyFirstView(s, input, out) : s;
     }
     case 'BlockExecuted':
       return onBlockExecuted(s, input, out);
@@ -56,7 +58,7 @@ function dispatch(s: PbftState, input: Input, out: Output[]): PbftState {
 export function onMessage(s: PbftState, msg: ConsensusMessage, out: Output[]): PbftState {
   const bad = checkMessageShape(msg, s.params);
   if (bad) return reject(s, bad, out, (msg as { from?: unknown }).from);
-  let next = notePeerHeight(s, msg, out);
+  const next = notePeerHeight(s, msg, out);
   if (msg.height < next.height) return reject(next, 'staleHeight', out);
   if (msg.height > next.height) return buffer(next, msg, out);
   switch (msg.type) {
@@ -142,23 +144,19 @@ function notePeerHeight(s: PbftState, msg: ConsensusMessage, out: Output[]): Pbf
  */
 function onTimeout(s: PbftState, t: TimeoutInput, out: Output[]): PbftState {
   if (t.height !== s.height || t.view !== s.view) return s;
-  let next = s;
-  const ahead = peerHeightReachedBy(s, 1);
-  const target = Math.max(ahead, s.syncRequested);
-  if (target > s.height) {
-    out.push({ type: 'RequestSync', fromHeight: s.height, height: target, peers: peersAbove(s, s.height) });
-    next = { ...next, syncRequested: target };
-  }
+  // A retry: syncRequested is not raised, so one peer's claim cannot mute the f+1 trigger.
+  const target = Math.max(peerHeightReachedBy(s, 1), s.syncRequested);
+  if (target > s.height) out.push({ type: 'RequestSync', fromHeight: s.height, height: target, peers: peersAbove(s, s.height) });
   for (const vc of s.viewChanges.values()) out.push({ type: 'Rebroadcast', msg: vc });
   if (s.phase === 'viewChange') {
     let asked = 0;
     for (const vc of s.viewChanges.values()) if (vc.newView >= s.view) asked++;
     if (asked < quorum(s.params.n)) {
       out.push({ type: 'ScheduleTimeout', height: s.height, view: s.view, durationMs: timeoutFor(s.params, s.view) });
-      return next;
+      return s;
     }
   }
-  return startViewChange(next, s.view + 1, out);
+  return startViewChange(s, s.view + 1, out);
 }
 
 /**
@@ -197,7 +195,7 @@ function start(s: PbftState, input: StartInput, out: Output[]): PbftState {
   // Prepared in this view but crashed before the Commit went out: send it now.
   const cert = next.prepared;
   if (cert && cert.view === next.view && next.phase === 'normal') {
-    next = sendVote(next, { type: 'Commit', from: next.params.self, height: next.height, view: next.view, blockHash: cert.blockHash, signature: new Uint8Array(0) }, out);
+    next = sendVote(next, { type: 'Commit', from: next.params.self, height: next.height, view: next.view, blockHash: cert.blockHash, signature: EMPTY_SIG }, out);
     next = checkCommitted(next, out);
   }
   return next.phase === 'viewChange' ? tryNewView(next, out) : next;
