@@ -54,7 +54,7 @@ export interface DriverOptions {
   timers?: Timers;
   log?: DriverLog;
   onCommit?: (b: CommittedBlock, view: number) => void;
-  onViewChange?: (height: number, view: number) => void;
+  onViewChange?: (height: number, view: number, reason: 'timeout' | 'joined') => void;
   onError?: (e: unknown) => void;
 }
 
@@ -149,7 +149,7 @@ export class PbftDriver {
       const { state, out } = step(this.state, input);
       const before = this.state;
       this.state = state;
-      if (state.view !== before.view && state.height === before.height) this.o.onViewChange?.(state.height, state.view);
+      if (state.view !== before.view && state.height === before.height) this.o.onViewChange?.(state.height, state.view, input.type === 'Timeout' ? 'timeout' : 'joined');
       for (const o of out) {
         try {
           await this.carryOut(o);

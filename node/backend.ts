@@ -11,6 +11,7 @@ import { InvalidMessageError, ERR } from '../lib/errors.js';
 import { keccak256 } from '../crypto/hash.js';
 import { commitCertificateCodec, headerCodec, headerToJson, validatorAddress, type TxResult } from '../state/block.js';
 import type { CommittedBlock } from '../state/application.js';
+import type { DecodedTx } from '../state/tx.js';
 
 export class NodeBackend implements RpcBackend {
   private readonly events = new EventEmitter();
@@ -18,7 +19,7 @@ export class NodeBackend implements RpcBackend {
   constructor(
     private readonly app: App,
     private readonly mempool: Mempool,
-    private readonly onTxAdded: (raw: Uint8Array) => void,
+    private readonly onTxAdded: (tx: DecodedTx) => void,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -62,7 +63,7 @@ export class NodeBackend implements RpcBackend {
 
   async sendTx(raw: Uint8Array): Promise<{ hash: string }> {
     const tx = this.mempool.add(raw);
-    this.onTxAdded(raw);
+    this.onTxAdded(tx);
     return { hash: tx.idHex };
   }
 

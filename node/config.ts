@@ -17,6 +17,8 @@ export interface NodeConfig {
   consensus: { blockDelayMs: number; emptyBlockIntervalMs: number; timeoutBaseMs: number; timeoutMaxMs: number };
   mempool: { maxTxs: number; maxBytes: number; nonceWindow: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+  /** Prometheus endpoint (GET /metrics); port 0 picks a free port, -1 turns it off. */
+  metrics: { host: string; port: number };
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -26,6 +28,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   consensus: { blockDelayMs: 20, emptyBlockIntervalMs: 1000, timeoutBaseMs: 3000, timeoutMaxMs: 30_000 },
   mempool: { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, nonceWindow: 256 },
   log: { level: 'info' },
+  metrics: { host: '127.0.0.1', port: 26660 },
 };
 
 export const paths = (home: string) => ({
@@ -53,6 +56,7 @@ export function parseConfig(json: unknown, file = 'config.json'): NodeConfig {
     consensus: ['blockDelayMs', 'emptyBlockIntervalMs', 'timeoutBaseMs', 'timeoutMaxMs'],
     mempool: ['maxTxs', 'maxBytes', 'nonceWindow'],
     log: ['level'],
+    metrics: ['host', 'port'],
   };
   for (const k of Object.keys(c)) if (k !== 'moniker' && !(k in sections)) bad(file, `unknown field "${k}"`);
   const out: NodeConfig = structuredClone(DEFAULT_CONFIG);
@@ -73,6 +77,8 @@ export function parseConfig(json: unknown, file = 'config.json'): NodeConfig {
         if (!Array.isArray(val) || !val.every((p) => typeof p === 'string')) bad(file, 'p2p.peers must be a list of multiaddrs');
       } else if (k === 'level') {
         if (typeof val !== 'string' || !LEVELS.includes(val)) bad(file, `log.level must be one of ${LEVELS.join(', ')}`);
+      } else if (sec === 'metrics' && k === 'port' && val === -1) {
+        // metrics off
       } else if (typeof val !== 'number' || !Number.isSafeInteger(val) || val < 0 || (k === 'port' && val > 65535)) {
         bad(file, `${sec}.${k} must be a non-negative integer${k === 'port' ? ' ≤ 65535' : ''}`);
       }

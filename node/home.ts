@@ -16,6 +16,7 @@ export interface InitOptions {
   moniker?: string;
   rpcPort?: number;
   p2pPort?: number;
+  metricsPort?: number;
   /** address=amount pairs funded at genesis */
   fund?: string[];
   minFee?: string;
@@ -54,11 +55,12 @@ async function initMember(home: string, name: string, rpcPort: number, p2pPort: 
   return { home, name, consensusKey: key.publicKey, peerId: peerIdFromPrivateKey(p2p.privateKey), rpcPort, p2pPort };
 }
 
-async function writeMemberConfig(m: MemberKeys, peers: string[]): Promise<void> {
+async function writeMemberConfig(m: MemberKeys, peers: string[], metricsPort: number): Promise<void> {
   const config: NodeConfig = structuredClone(DEFAULT_CONFIG);
   config.moniker = m.name;
   config.rpc.port = m.rpcPort;
   config.p2p.port = m.p2pPort;
+  config.metrics.port = metricsPort;
   config.p2p.peers = peers;
   await writeJson(paths(m.home).config, config);
 }
@@ -71,6 +73,8 @@ export interface NetworkOptions {
   /** Node i listens for RPC on rpcPort + i and for p2p on p2pPort + i (all on 127.0.0.1). */
   rpcPort: number;
   p2pPort: number;
+  /** Node i serves Prometheus metrics on metricsPort + i (default: a free port). */
+  metricsPort?: number;
   fund?: string[];
   minFee?: string;
   genesisTime?: number;
@@ -93,7 +97,7 @@ export async function initNetwork(o: NetworkOptions): Promise<{ homes: string[];
   );
   for (const m of members) {
     const peers = members.filter((x) => x !== m).map((x) => `/ip4/127.0.0.1/tcp/${x.p2pPort}/p2p/${x.peerId}`);
-    await writeMemberConfig(m, peers);
+    await writeMemberConfig(m, peers, o.metricsPort === undefined ? 0 : o.metricsPort + members.indexOf(m));
     await writeJson(paths(m.home).genesis, genesis);
   }
   return { homes: members.map((m) => m.home), genesis };
@@ -106,7 +110,7 @@ export async function initHome(o: InitOptions): Promise<{ home: string; consensu
     throw new InvalidMessageError(ERR.CONFIG, `${o.home} is already initialized (remove it first)`);
   }
   const m = await initMember(o.home, o.moniker ?? 'validator-0', o.rpcPort ?? DEFAULT_CONFIG.rpc.port, o.p2pPort ?? DEFAULT_CONFIG.p2p.port, o.passphrase);
-  await writeMemberConfig(m, []);
+  await writeMemberConfig(m, [], o.metricsPort ?? (o.rpcPort === 0 ? 0 : DEFAULT_CONFIG.metrics.port));
   const balances = fundEntries(o.fund);
   const genesis = parseGenesis({
     chainId: o.chainId,

@@ -17,6 +17,9 @@ import { syncBlocks, serveSync } from '../consensus/sync.js';
 import { createP2p, type P2p } from './p2p.js';
 import { EvidenceStore } from './evidence.js';
 import type { CommittedBlock } from '../state/application.js';
+import type { DecodedTx } from '../state/tx.js';
+import type { Server } from 'node:http';
+import { NodeMetrics } from './metrics.js';
 
 /** Tx errors that are the sender's fault whoever relays them (they score a gossiping peer down). */
 const STATELESS_FAULTS = new Set<string>([ERR.ENCODING, ERR.TOO_LARGE, ERR.BAD_SIGNATURE, ERR.HIGH_S, ERR.WRONG_CHAIN]);
@@ -29,7 +32,7 @@ export interface NodeOptions {
   /** Passphrase of the consensus key file, unless it is an insecure file. */
   passphrase?: string;
   /** Overrides (e.g. ports chosen by a test or the devnet). */
-  config?: Partial<Pick<NodeConfig, 'rpc'>>;
+  config?: Partial<Pick<NodeConfig, 'rpc' | 'metrics'>>;
   logger?: Logger;
   now?: () => number;
 }
@@ -41,6 +44,8 @@ export interface Node {
   readonly genesis: Genesis;
   /** RPC URL once started. */
   rpcUrl: string | undefined;
+  /** Prometheus endpoint once started (unless turned off). */
+  metricsUrl: string | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -49,6 +54,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   const p = paths(opts.home);
   const config = await loadConfig(opts.home);
   if (opts.config?.rpc) config.rpc = { ...config.rpc, ...opts.config.rpc };
+  if (opts.config?.metrics) config.metrics = { ...config.metrics, ...opts.config.metrics };
   const genesis = await loadGenesis(p.genesis);
   const log = opts.logger ?? pino({ level: config.log.level, base: { node: config.moniker } });
   const key: KeyPair = await loadKeyFile(p.consensusKey, opts.passphrase);
@@ -72,9 +78,24 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     nonceWindow: config.mempool.nonceWindow,
   });
   let backend: NodeBackend | undefined;
+  const metrics = new NodeMetrics();
+  const clock = opts.now ?? Date.now;
+  let roundStartedAt = clock();
+  metrics.height.set(app.head.height);
   const onCommit = (b: CommittedBlock) => {
     log.debug({ height: b.header.height, txs: b.txIds.length }, 'commit');
+    const now = clock();
+    metrics.committed(b.header.height, b.txIds.map(toHex), now, roundStartedAt);
+    metrics.view.set(0);
+    metrics.mempoolTxs.set(mempool.size);
+    metrics.mempoolBytes.set(mempool.sizeBytes);
+    roundStartedAt = now;
     backend?.committed(b);
+  };
+  const txEntered = (tx: DecodedTx) => {
+    metrics.txEntered(tx.idHex, clock());
+    metrics.mempoolTxs.set(mempool.size);
+    metrics.mempoolBytes.set(mempool.sizeBytes);
   };
   const onError = (e: unknown) => {
     log.fatal({ err: e }, 'consensus halted');
@@ -151,14 +172,18 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       now: opts.now,
       log: plog,
       onCommit,
-      onViewChange: (height, view) => log.info({ height, view }, 'view change'),
+      onViewChange: (height, view, reason) => {
+        log.info({ height, view, reason }, 'view change');
+        metrics.view.set(view);
+        metrics.viewChanges.inc({ reason });
+      },
       onError,
     });
     net.onMessage((raw) => driver.deliver(raw));
     net.serveSync(async (req) => serveSync(app.blocks, req));
     net.onTx(async (raw) => {
       try {
-        mempool.add(raw);
+        txEntered(mempool.add(raw));
         driver.poke();
       } catch (e) {
         // only faults of the message itself score the relayer down; a stale nonce or a full pool does not
@@ -169,10 +194,13 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     consensus = driver;
   }
   const evidence = new EvidenceStore(store);
-  backend = new NodeBackend(app, mempool, (raw) => {
+  backend = new NodeBackend(app, mempool, (tx) => {
+    txEntered(tx);
     consensus.poke();
-    void p2p?.publishTx(raw).catch((e) => log.debug({ err: errorMessage(e) }, 'tx gossip failed'));
+    void p2p?.publishTx(tx.raw).catch((e) => log.debug({ err: errorMessage(e) }, 'tx gossip failed'));
   });
+  p2p?.onPeer(() => metrics.peers.set(p2p!.connectedPeers().length));
+  let metricsServer: Server | undefined;
   const rpc = createRpcServer({
     backend,
     host: config.rpc.host,
@@ -192,9 +220,15 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     config,
     genesis,
     rpcUrl: undefined,
+    metricsUrl: undefined,
     async start() {
       if (p2p) await p2p.start();
       const addr = await rpc.start();
+      if (config.metrics.port >= 0) {
+        const m = await metrics.serve(config.metrics.host, config.metrics.port);
+        metricsServer = m.server;
+        node.metricsUrl = `http://${config.metrics.host}:${m.port}/metrics`;
+      }
       node.rpcUrl = addr.url;
       consensus.start();
       started = true;
@@ -205,6 +239,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
         if (started) {
           await consensus.stop();
           await rpc.stop();
+          if (metricsServer) await new Promise<void>((r) => metricsServer!.close(() => r()));
           if (p2p) await p2p.stop();
         }
         wal?.close();

@@ -97,7 +97,7 @@ interface DevnetOptions {
 interface DevnetFile {
   chainId: string;
   faucet: { keyFile: string; address: string };
-  nodes: { name: string; home: string; rpc: string; pid?: number }[];
+  nodes: { name: string; home: string; rpc: string; metrics?: string; pid?: number }[];
 }
 
 async function runDevnet(o: DevnetOptions): Promise<void> {
@@ -113,11 +113,11 @@ async function runDevnet(o: DevnetOptions): Promise<void> {
     const faucetFile = join(o.dir, 'faucet.json');
     await saveKeyFile(faucetFile, faucet, undefined);
     const faucetAddr = toChecksumAddress(addressOf(faucet.type, faucet.publicKey));
-    const net = await initNetwork({ dir: o.dir, validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, fund: [`${faucetAddr}=${o.faucetAmount}`] });
+    const net = await initNetwork({ dir: o.dir, validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, metricsPort: o.rpcPort + 200, fund: [`${faucetAddr}=${o.faucetAmount}`] });
     devnet = {
       chainId: o.chainId,
       faucet: { keyFile: faucetFile, address: faucetAddr },
-      nodes: net.homes.map((home, i) => ({ name: `validator-${i}`, home, rpc: `http://127.0.0.1:${o.rpcPort + i}` })),
+      nodes: net.homes.map((home, i) => ({ name: `validator-${i}`, home, rpc: `http://127.0.0.1:${o.rpcPort + i}`, metrics: `http://127.0.0.1:${o.rpcPort + 200 + i}/metrics` })),
     };
     console.log(`created devnet in ${o.dir} (chain ${o.chainId}); faucet ${faucetAddr} (insecure key file ${faucetFile})`);
   }

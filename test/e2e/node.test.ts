@@ -64,6 +64,13 @@ t.test('in-process node: transfer over JSON-RPC, tx status, proven balance verif
   });
   t.equal(header.height, answer.height);
   t.same(answer.value, { balance: '250', nonce: 0 });
+
+  const metrics = await (await fetch(node.metricsUrl!)).text();
+  const height = Number(/^iotchain_height (\d+)/m.exec(metrics)?.[1]);
+  t.ok(height >= 1, `iotchain_height ${height}`);
+  t.match(metrics, /^iotchain_tx_commit_latency_seconds_count [1-9]/m, 'commit latency observed for the RPC tx');
+  t.match(metrics, /^iotchain_txs_committed_total [1-9]/m);
+  t.match(metrics, /iotchain_mempool_txs /);
 });
 
 t.test('node process: kill -9 under load, restart, every committed tx is still there', async (t) => {

@@ -1,0 +1,75 @@
+// Prometheus metrics (prom-client), one registry per node, served on its own loopback HTTP port.
+// Metric names carry their units (STYLE.md).
+import { createServer, type Server } from 'node:http';
+import { Registry, Gauge, Counter, Histogram, collectDefaultMetrics } from 'prom-client';
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly height = new Gauge({ name: 'iotchain_height', help: 'last committed block height', registers: [this.registry] });
+  readonly view = new Gauge({ name: 'iotchain_consensus_view', help: 'current PBFT view at the current height', registers: [this.registry] });
+  readonly viewChanges = new Counter({ name: 'iotchain_consensus_view_changes_total', help: 'view changes entered, by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly roundSeconds = new Histogram({
+    name: 'iotchain_consensus_round_duration_seconds',
+    help: 'time from entering a height to committing it',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly commitLatency = new Histogram({
+    name: 'iotchain_tx_commit_latency_seconds',
+    help: 'time from a tx entering this node (RPC or gossip) to its commit',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly mempoolTxs = new Gauge({ name: 'iotchain_mempool_txs', help: 'transactions in the mempool', registers: [this.registry] });
+  readonly mempoolBytes = new Gauge({ name: 'iotchain_mempool_bytes', help: 'bytes of transactions in the mempool', registers: [this.registry] });
+  readonly peers = new Gauge({ name: 'iotchain_p2p_peers', help: 'connected libp2p peers', registers: [this.registry] });
+  readonly txsCommitted = new Counter({ name: 'iotchain_txs_committed_total', help: 'transactions committed (rate() gives tx/s)', registers: [this.registry] });
+  readonly txRate = new Gauge({ name: 'iotchain_txs_per_second', help: 'committed tx/s over the last 10 s', registers: [this.registry] });
+  private readonly recent: { at: number; n: number }[] = [];
+  private readonly entered = new Map<string, number>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'iotchain_process_' });
+  }
+
+  /** Records a tx's arrival time (for commit latency); bounded. */
+  txEntered(idHex: string, now: number): void {
+    if (this.entered.size >= 100_000) this.entered.delete(this.entered.keys().next().value as string);
+    if (!this.entered.has(idHex)) this.entered.set(idHex, now);
+  }
+
+  committed(height: number, txIdsHex: string[], now: number, roundStartedAt: number): void {
+    this.height.set(height);
+    this.txsCommitted.inc(txIdsHex.length);
+    this.roundSeconds.observe(Math.max(0, now - roundStartedAt) / 1000);
+    for (const id of txIdsHex) {
+      const t = this.entered.get(id);
+      if (t !== undefined) {
+        this.commitLatency.observe(Math.max(0, now - t) / 1000);
+        this.entered.delete(id);
+      }
+    }
+    this.recent.push({ at: now, n: txIdsHex.length });
+    while (this.recent.length > 0 && this.recent[0]!.at < now - 10_000) this.recent.shift();
+    this.txRate.set(this.recent.reduce((s, r) => s + r.n, 0) / 10);
+  }
+
+  /** Serves GET /metrics on host:port; returns the bound port. */
+  async serve(host: string, port: number): Promise<{ server: Server; port: number }> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text))
+        .catch(() => res.writeHead(500).end());
+    });
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, host, () => res());
+    });
+    return { server, port: (server.address() as { port: number }).port };
+  }
+}
