@@ -1,6 +1,7 @@
 // The node's implementation of the RPC backend interface (rpc/backend.ts).
 import { EventEmitter } from 'node:events';
-import type { RpcBackend, StatusJson, BlockJson, TxStatusJson, QueryResultJson, NewBlockEvent } from '../rpc/backend.js';
+import type { EvidenceStore } from './evidence.js';
+import type { RpcBackend, EvidenceJson, StatusJson, BlockJson, TxStatusJson, QueryResultJson, NewBlockEvent } from '../rpc/backend.js';
 import type { App } from '../protocols/app.js';
 import type { Mempool } from '../mempool/mempool.js';
 import { runQuery } from '../protocols/query.js';
@@ -20,6 +21,7 @@ export class NodeBackend implements RpcBackend {
     private readonly app: App,
     private readonly mempool: Mempool,
     private readonly onTxAdded: (tx: DecodedTx) => void,
+    private readonly evidenceStore: EvidenceStore,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -85,6 +87,10 @@ export class NodeBackend implements RpcBackend {
 
   query(path: string, args: unknown, prove: boolean): Promise<QueryResultJson> {
     return runQuery(this.app, path, args, prove);
+  }
+
+  evidence(limit: number): Promise<EvidenceJson[]> {
+    return this.evidenceStore.list(limit);
   }
 
   onNewBlock(listener: (ev: NewBlockEvent) => void): () => void {

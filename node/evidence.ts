@@ -10,13 +10,7 @@ import type { ConsensusMessage } from '../consensus/core/index.js';
 
 const pairT = tuple<[Uint8Array, Uint8Array]>(bytes(MAX_CONSENSUS_MSG_BYTES), bytes(MAX_CONSENSUS_MSG_BYTES));
 
-export interface EvidenceJson {
-  validator: number;
-  type: string;
-  height: number;
-  a: string;
-  b: string;
-}
+import type { EvidenceJson } from '../rpc/backend.js';
 
 export class EvidenceStore {
   constructor(private readonly store: KvStore) {}

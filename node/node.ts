@@ -198,7 +198,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     txEntered(tx);
     consensus.poke();
     void p2p?.publishTx(tx.raw).catch((e) => log.debug({ err: errorMessage(e) }, 'tx gossip failed'));
-  });
+  }, evidence);
   p2p?.onPeer(() => metrics.peers.set(p2p!.connectedPeers().length));
   let metricsServer: Server | undefined;
   const rpc = createRpcServer({

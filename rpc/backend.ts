@@ -46,6 +46,15 @@ export interface NewBlockEvent {
   txs: string[];
 }
 
+export interface EvidenceJson {
+  validator: number;
+  type: string;
+  height: number;
+  /** The two conflicting messages, canonical bytes (0x-hex). */
+  a: string;
+  b: string;
+}
+
 export interface RpcBackend {
   status(): StatusJson;
   getBlock(height: number): Promise<BlockJson | undefined>;
@@ -55,6 +64,8 @@ export interface RpcBackend {
   getAccount(address: Uint8Array): Promise<{ balance: string; nonce: number }>;
   /** path = "module/method"; args = JSON object; throws QUERY_UNKNOWN / args errors. */
   query(path: string, args: unknown, prove: boolean): Promise<QueryResultJson>;
+  /** Equivocation evidence this node has seen: two conflicting signed messages per entry. */
+  evidence(limit: number): Promise<EvidenceJson[]>;
   /** Subscriptions: returns an unsubscribe function. */
   onNewBlock(listener: (ev: NewBlockEvent) => void): () => void;
   onTx(hash: Uint8Array, listener: (status: TxStatusJson) => void): () => void;

@@ -9,7 +9,7 @@ import { readParams, integerParam, bytesParam, fixedBytesParam, addressParam, st
 export type MethodHandler = (params: unknown) => Promise<unknown>;
 
 /** Methods served on HTTP POST / and on WebSocket /ws. Names are fixed (issue 2, item 10). */
-export const METHOD_NAMES = ['chain_status', 'chain_getBlock', 'tx_send', 'tx_get', 'account_get', 'query'] as const;
+export const METHOD_NAMES = ['chain_status', 'chain_getBlock', 'tx_send', 'tx_get', 'account_get', 'query', 'consensus_evidence'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** "module/method", e.g. "bank/balance". */
@@ -45,6 +45,11 @@ export function createMethods(backend: RpcBackend): { readonly [K in MethodName]
       const args = optionalObjectParam(p, 'args');
       const prove = optionalBooleanParam(p, 'prove', false);
       return backend.query(path, args, prove);
+    },
+    consensus_evidence: async (raw) => {
+      const p = readParams(raw, ['limit']);
+      const limit = p.limit === undefined ? 100 : integerParam(p, 'limit', 1, 1000);
+      return backend.evidence(limit);
     },
   };
 }

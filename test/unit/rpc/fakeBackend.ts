@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { toHex } from '../../../lib/hex.js';
 import type { RpcLogger } from '../../../rpc/server.js';
-import type { RpcBackend, StatusJson, BlockJson, TxStatusJson, QueryResultJson, NewBlockEvent } from '../../../rpc/backend.js';
+import type { RpcBackend, StatusJson, BlockJson, TxStatusJson, QueryResultJson, NewBlockEvent, EvidenceJson } from '../../../rpc/backend.js';
 
 export const STATUS: StatusJson = {
   chainId: 'test-chain',
@@ -68,6 +68,12 @@ export class FakeBackend implements RpcBackend {
     this.record('getTx', hash);
     return this.txs.get(toHex(hash)) ?? { hash: toHex(hash), status: 'unknown' };
   }
+  readonly evidenceList: EvidenceJson[] = [];
+
+  async evidence(limit: number): Promise<EvidenceJson[]> {
+    return this.evidenceList.slice(0, limit);
+  }
+
   async getAccount(address: Uint8Array): Promise<{ balance: string; nonce: number }> {
     this.record('getAccount', address);
     return this.accounts.get(toHex(address)) ?? { balance: '0', nonce: 0 };

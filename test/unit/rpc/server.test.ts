@@ -522,3 +522,16 @@ t.test('stop() closes WebSocket clients and is idempotent', async (t) => {
   t.equal(backend.listenerCount(), 0);
   await t.rejects(fetch(`${url}/health`), 'no longer listening');
 });
+
+t.test('consensus_evidence lists evidence and validates limit', async (t) => {
+  const backend = new FakeBackend();
+  backend.evidenceList.push({ validator: 2, type: 'Prepare', height: 7, a: '0x01', b: '0x02' });
+  const server = createRpcServer({ backend, port: 0 });
+  const { url } = await server.start();
+  t.teardown(() => server.stop());
+  const call = async (params: unknown) =>
+    (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'consensus_evidence', params }) })).json() as Promise<{ result?: unknown; error?: { code: number } }>;
+  t.same((await call({})).result, backend.evidenceList);
+  t.equal((await call({ limit: 0 })).error?.code, -32602);
+  t.equal((await call({ limit: 'x' })).error?.code, -32602);
+});

@@ -1,0 +1,92 @@
+import t from 'tap';
+import { mkdtemp, rm, appendFile, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeMessage, decodeMessage, signMessage, verifyMessage } from '../../../consensus/messages.js';
+import { Wal } from '../../../consensus/wal.js';
+import { EvidenceStore } from '../../../node/evidence.js';
+import { MemoryKvStore } from '../../../state/kvStore.js';
+import { verifyCommit, type Validator, type BlockHeader, blockHash } from '../../../state/block.js';
+import { testKey } from '../../utils/chain.js';
+import { KeyType } from '../../../crypto/keys.js';
+import type { ConsensusMessage, Prepare, PrePrepare, Commit, ViewChange, NewView } from '../../../consensus/core/index.js';
+
+const keys = [0, 1, 2, 3].map((i) => testKey(`val-${i}`, KeyType.p256));
+const validators: Validator[] = keys.map((k, i) => ({ name: `v${i}`, consensusKey: k.publicKey, peerId: `p${i}`, power: 1 }));
+const CHAIN = 'msg-chain';
+const h32 = (b: number) => new Uint8Array(32).fill(b);
+const unsigned = new Uint8Array(0);
+
+const pp: PrePrepare = { type: 'PrePrepare', from: 1, height: 1, view: 0, blockHash: h32(7), payload: new Uint8Array([1, 2, 3]), signature: unsigned };
+const prep = (from: number, hash = h32(7)): Prepare => ({ type: 'Prepare', from, height: 1, view: 0, blockHash: hash, signature: unsigned });
+const sign = <T extends ConsensusMessage>(m: T): T => signMessage(CHAIN, keys[m.from]!, m) as T;
+
+t.test('encode/decode round-trips every message kind; garbage is rejected', async (t) => {
+  const spp = sign(pp);
+  const vc: ViewChange = sign({ type: 'ViewChange', from: 2, height: 1, newView: 1, prepared: { view: 0, blockHash: h32(7), prePrepare: spp, prepares: [sign(prep(2)), sign(prep(3))] }, signature: unsigned });
+  const nv: NewView = sign({ type: 'NewView', from: 2, height: 1, view: 1, viewChanges: [vc], prePrepare: { ...pp, from: 2, view: 1 }, signature: unsigned });
+  for (const m of [spp, sign(prep(2)), sign({ ...prep(3), type: 'Commit' } as Commit), vc, nv]) {
+    t.same(decodeMessage(encodeMessage(m)), m, m.type);
+    t.equal(verifyMessage(CHAIN, validators, m), undefined, `${m.type} verifies`);
+  }
+  t.throws(() => decodeMessage(new Uint8Array([0x93, 9, 9, 9])), /unknown consensus message type|ENCODING|expected/);
+  t.throws(() => decodeMessage(new Uint8Array([0x97, 1])), /msgpack|expected/);
+});
+
+t.test('verification: wrong key, other chain, unknown validator, bad nested signature', async (t) => {
+  const p = sign(prep(2));
+  t.match(verifyMessage(CHAIN, validators, { ...p, from: 3 }), /bad Prepare signature/);
+  t.match(verifyMessage('other', validators, p), /bad Prepare signature/);
+  t.match(verifyMessage(CHAIN, validators, { ...p, from: 9 }), /unknown validator/);
+  const forged = { ...sign(prep(3)), blockHash: h32(8) };
+  const vc: ViewChange = sign({ type: 'ViewChange', from: 2, height: 1, newView: 1, prepared: { view: 0, blockHash: h32(7), prePrepare: sign(pp), prepares: [forged] }, signature: unsigned });
+  t.match(verifyMessage(CHAIN, validators, vc), /prepared certificate/);
+});
+
+t.test('commit signatures form a certificate that verifyCommit accepts', async (t) => {
+  const header: BlockHeader = { chainId: CHAIN, height: 1, time: 1, prevHash: h32(0), txRoot: h32(1), stateRoot: h32(2), resultsRoot: h32(3), proposer: new Uint8Array(20), validatorSetHash: new Uint8Array(32) };
+  const { validatorSetHash } = await import('../../../state/block.js');
+  header.validatorSetHash = validatorSetHash(validators);
+  const hash = blockHash(header);
+  const commits = [0, 1, 2].map((i) => sign<Commit>({ type: 'Commit', from: i, height: 1, view: 0, blockHash: hash, signature: unsigned }));
+  const cert = { height: 1, view: 0, blockHash: hash, votes: commits.map((c) => ({ validatorIndex: c.from, signature: c.signature })) };
+  t.same(verifyCommit(validators, header, cert), { ok: true });
+  t.match(verifyCommit(validators, header, { ...cert, votes: cert.votes.slice(0, 2) }), { ok: false, reason: /quorum/ });
+});
+
+t.test('WAL: durable records replay; a torn tail is cut; corruption before the tail is an error', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'iotchain-wal-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'wal', 'c.wal');
+  let wal = Wal.open(file);
+  const a = sign(prep(1));
+  wal.append({ kind: 'sent', msg: a });
+  wal.append({ kind: 'prepared', cert: { view: 0, blockHash: h32(7), prePrepare: sign(pp), prepares: [sign(prep(2)), sign(prep(3))] } });
+  wal.close();
+  await appendFile(file, new Uint8Array([0, 0, 1, 0, 9, 9])); // half-written frame
+  wal = Wal.open(file);
+  t.equal(wal.records.length, 2);
+  t.same(wal.records[0], { kind: 'sent', msg: a });
+  t.equal(wal.records[1]!.kind, 'prepared');
+  wal.reset();
+  t.equal(Wal.open(file).records.length, 0, 'reset empties the log');
+  wal.append({ kind: 'sent', msg: a });
+  wal.append({ kind: 'sent', msg: sign(prep(1, h32(9))) });
+  wal.close();
+  const buf = new Uint8Array(await readFile(file));
+  buf[8] = buf[8]! ^ 0xff; // corrupt the first record's body
+  await writeFile(file, buf);
+  t.throws(() => Wal.open(file), /checksum mismatch/);
+});
+
+t.test('evidence store records conflicting pairs and lists them', async (t) => {
+  const ev = new EvidenceStore(new MemoryKvStore());
+  const a = sign(prep(2, h32(1)));
+  const b = sign(prep(2, h32(2)));
+  ev.record(a, b);
+  ev.record(a, b); // same pair twice → one record
+  const list = await ev.list();
+  t.equal(list.length, 1);
+  t.match(list[0], { validator: 2, type: 'Prepare', height: 1 });
+  t.same(decodeMessage(Buffer.from(list[0]!.b.slice(2), 'hex')), b);
+});
