@@ -68,8 +68,8 @@ export class PbftDriver {
   private draining: Promise<void> | undefined;
   private timer: unknown;
   private syncing = false;
-  private readonly validators: Validator[];
-  readonly self: number;
+  private validators: Validator[];
+  self: number;
   private readonly chainId: string;
   private readonly timers: Timers;
   private readonly log: DriverLog;
@@ -222,6 +222,7 @@ export class PbftDriver {
         this.o.wal.reset();
         this.o.txs.update(committed.txIds);
         this.o.onCommit?.(committed, o.view);
+        this.followValidatorSet();
         return;
       }
       case 'Evidence':
@@ -266,13 +267,39 @@ export class PbftDriver {
     this.enqueue({ type: 'ProposalReady', height, view, blockHash: p.hash, payload: encodeBlock(p.block) });
   }
 
+  /**
+   * After a commit: if the validator set for the next height changed (a validator-set change took
+   * effect), restart the core with the new n and this node's new index. A node that left the set
+   * stops voting (it keeps following the chain by block sync).
+   */
+  private followValidatorSet(): void {
+    const info = this.o.app.info();
+    const next = info.validators;
+    const same = next.length === this.validators.length && next.every((v, i) => bytesEqual(v.consensusKey, this.validators[i]!.consensusKey));
+    if (same) return;
+    this.validators = next;
+    this.self = next.findIndex((v) => bytesEqual(v.consensusKey, this.o.key.publicKey));
+    this.log.info('validator set changed', { height: info.height + 1, n: next.length, self: this.self });
+    if (this.self < 0) {
+      this.log.warn('this node is no longer a validator; it stops voting');
+      this.running = false;
+      return;
+    }
+    this.state = createState(defaultParams(next.length, this.self, this.o.params), info.height + 1);
+    this.queue.length = 0;
+    this.enqueue({ type: 'Start', wal: [] });
+  }
+
   private startSync(fromHeight: number, toHeight: number, peers: readonly number[]): void {
     if (this.syncing || !this.o.sync) return;
     this.syncing = true;
     void this.o
       .sync(fromHeight, toHeight, peers)
       .then((last) => {
-        if (last >= fromHeight) this.enqueue({ type: 'Synced', height: last });
+        if (last >= fromHeight) {
+          this.enqueue({ type: 'Synced', height: last });
+          this.followValidatorSet();
+        }
       })
       .catch((e) => this.log.warn('block sync failed', { err: errorMessage(e) }))
       .finally(() => (this.syncing = false));

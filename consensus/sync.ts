@@ -51,6 +51,7 @@ export interface SyncDeps {
  * have), trying `peers` first, then every other validator. Returns the last committed height.
  */
 export async function syncBlocks(d: SyncDeps, toHeight: number, peers: readonly number[], self: number): Promise<number> {
+  // peers are indices in the set this node knows; the set may change while syncing, requests still go by index
   const order = [...new Set([...peers, ...d.validators.map((_, i) => i)])].filter((i) => i !== self);
   let progress = true;
   while (progress && d.app.info().height + 1 < toHeight) {
@@ -79,7 +80,8 @@ export async function syncBlocks(d: SyncDeps, toHeight: number, peers: readonly 
           const block = decodeBlock(rawBlock);
           const cert = decode(commitCertificateCodec, rawCert, 'certificate');
           if (block.header.height !== expected) throw new Error(`block ${block.header.height}, expected ${expected}`);
-          const v = verifyCommit(d.validators, block.header, cert);
+          // the certificate must come from the set in force at this height (validator-set changes)
+          const v = verifyCommit(d.app.info().validators, block.header, cert);
           if (!v.ok) throw new Error(`certificate: ${v.reason}`);
           const r = await d.app.processProposal(block, { checkClock: false });
           if (!r.accept) throw new Error(`certified block does not re-execute: ${r.reason}`);

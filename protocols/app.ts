@@ -6,7 +6,7 @@ import { Overlay } from '../state/overlay.js';
 import { AuthTree, type StagedTree } from '../state/authTree.js';
 import { BlockStore, GENESIS_HASH, type Head } from '../state/blockStore.js';
 import type { Application, ChainInfo, CommittedBlock, Proposal, ProposalRequest, ProcessResult } from '../state/application.js';
-import { blockHash, resultsRoot, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult } from '../state/block.js';
+import { blockHash, resultsRoot, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
 import type { Genesis } from '../state/genesis.js';
 import type { DecodedTx } from '../state/tx.js';
 import { bytesEqual, toHex } from '../lib/hex.js';
@@ -81,7 +81,7 @@ export class App implements Application {
       const overlay = new Overlay(opts.store);
       const access = storeAccess(overlay);
       for (const m of modules.list) {
-        m.genesis?.({ state: scopedStore(overlay, m.id), chainId: opts.genesis.chainId, time: opts.genesis.genesisTime, access }, opts.genesis.modules[m.name]);
+        m.genesis?.({ state: scopedStore(overlay, m.id), chainId: opts.genesis.chainId, time: opts.genesis.genesisTime, access, validators: opts.genesis.validators }, opts.genesis.modules[m.name]);
       }
       const changes = overlay.changes();
       const staged = await tree.stage(changes);
@@ -105,8 +105,19 @@ export class App implements Application {
       headHash: this.headState.hash,
       headTime: this.headState.time,
       stateRoot: this.headState.stateRoot,
-      validators: this.genesis.validators,
+      validators: this.validators(),
     };
+  }
+
+  /**
+   * The validator set in force for the next block (head + 1): from the validators module's
+   * committed state when it is registered (validator-set changes), else the genesis set.
+   */
+  validators(): Validator[] {
+    for (const m of this.modules.list) {
+      if (m.validatorSet) return m.validatorSet(scopedReader(this.store, m.id)) ?? this.genesis.validators;
+    }
+    return this.genesis.validators;
   }
 
   readerAccess(): ReaderAccess {
@@ -146,7 +157,7 @@ export class App implements Application {
       time,
       prevHash: this.headState.hash,
       proposer,
-      validatorSetHash: validatorSetHash(this.genesis.validators),
+      validatorSetHash: validatorSetHash(this.validators()),
     };
   }
 
@@ -178,7 +189,7 @@ export class App implements Application {
     if (!bytesEqual(h.prevHash, this.headState.hash)) return reject('previous hash does not match the head');
     if (h.time <= this.headState.time) return reject(`time ${h.time} is not after the parent's ${this.headState.time}`);
     if (checkClock && h.time > this.now() + this.env.params.maxClockDriftMs) return reject(`time ${h.time} is too far ahead of the local clock`);
-    if (!bytesEqual(h.validatorSetHash, validatorSetHash(this.genesis.validators))) return reject('validator set hash does not match');
+    if (!bytesEqual(h.validatorSetHash, validatorSetHash(this.validators()))) return reject('validator set hash does not match');
     let run;
     try {
       run = await this.execute(this.baseHeader(h.height, h.time, h.proposer), block.txs, 'verify');

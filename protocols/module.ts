@@ -8,7 +8,7 @@ import type { StateReader, StateWriter } from '../state/overlay.js';
 import { PREFIX, prefixed } from '../state/prefixes.js';
 import { uintBE, toHex } from '../lib/hex.js';
 import { prefixEnd } from '../state/kvStore.js';
-import type { TxEvent } from '../state/block.js';
+import type { TxEvent, Validator } from '../state/block.js';
 
 /** Which key must sign a method (SPEC §1 "Who is who"). */
 export type SignerRole = 'offline' | 'online' | 'any';
@@ -106,6 +106,8 @@ export interface GenesisContext {
   chainId: string;
   time: number;
   access: StoreAccess;
+  /** The chain's genesis validator set. */
+  validators: Validator[];
 }
 
 /**
@@ -125,6 +127,8 @@ export interface NativeModule<M extends object = Record<string, unknown>> {
   endBlock?(ctx: BlockContext): void | Promise<void>;
   /** Checked after every block in tests: returns a list of violations (empty = fine). */
   invariants?(reader: ModuleReader, access: ReaderAccess): Promise<string[]>;
+  /** Only the validators module: the validator set in force for the next block, from committed state. */
+  validatorSet?(reader: ModuleReader): Validator[] | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,4 +171,48 @@ export function eventOf(module: string, type: string, attributes: Record<string,
       v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString(10) : String(v),
     ]),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadline index (SPEC §1: an end-of-block hook walks a deadline index kept in state, with a cap
+// per block, never an in-memory map). Shared by the modules that have deadlines.
+
+export interface DeadlineJob {
+  /** Block time (ms) at or after which the job is due. */
+  due: number;
+  /** Module-defined job kind (one byte). */
+  kind: number;
+  /** Module-defined job id (the rest of the key). */
+  id: Uint8Array;
+}
+
+/** Key of a deadline job: prefix ‖ due (u64 BE) ‖ kind (1 byte) ‖ id. Keys sort by due time. */
+export function deadlineKey(prefix: Uint8Array, due: number, kind: number, id: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + 9 + id.length);
+  out.set(prefix, 0);
+  out.set(uintBE(due, 8), prefix.length);
+  out[prefix.length + 8] = kind;
+  out.set(id, prefix.length + 9);
+  return out;
+}
+
+export function parseDeadlineKey(prefix: Uint8Array, key: Uint8Array): DeadlineJob {
+  const o = prefix.length;
+  let due = 0;
+  for (let i = o; i < o + 8; i++) due = due * 256 + key[i]!;
+  return { due, kind: key[o + 8]!, id: key.slice(o + 9) };
+}
+
+/**
+ * The jobs due at `now` or earlier, oldest first, at most `cap`. They are read before any is
+ * handled, so a handler may delete or add jobs freely.
+ */
+export async function dueJobs(state: ModuleReader, prefix: Uint8Array, now: number, cap: number): Promise<DeadlineJob[]> {
+  const jobs: DeadlineJob[] = [];
+  for await (const [k] of state.entries(prefix, { limit: cap })) {
+    const job = parseDeadlineKey(prefix, k);
+    if (job.due > now) break;
+    jobs.push(job);
+  }
+  return jobs;
 }

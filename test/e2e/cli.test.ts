@@ -21,15 +21,17 @@ t.test('devnet + CLI: keys, transfer --wait, query --prove, status, block; SIGIN
   const dir = await mkdtemp(join(tmpdir(), 'iotchain-cli-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const port = await freePort();
-  const devnet = new Proc(['devnet', '--dir', join(dir, 'net'), '--rpc-port', String(port)]);
+  const p2pPort = await freePort();
+  // the README's main command: a 4-validator devnet (ports moved so tests never collide)
+  const devnet = new Proc(['devnet', '--dir', join(dir, 'net'), '--rpc-port', String(port), '--p2p-port', String(p2pPort)]);
   t.teardown(() => devnet.stop('SIGKILL'));
   await devnet.waitFor(/devnet running/);
   const info = JSON.parse(await readFile(join(dir, 'net', 'devnet.json'), 'utf8'));
-  t.equal(info.nodes.length, 1);
-  t.type(info.nodes[0].pid, 'number');
+  t.equal(info.nodes.length, 4);
+  for (const n of info.nodes) t.type(n.pid, 'number');
   const rpc = info.nodes[0].rpc as string;
   t.equal(rpc, `http://127.0.0.1:${port}`);
-  await devnet.waitFor(/node started/);
+  await devnet.waitFor(/("validator":3.*node started|node started.*"validator":3)/, 120_000);
 
   const keys = await runCli(['keys', 'new', '--out', join(dir, 'keys'), '--insecure', '--json']);
   t.equal(keys.code, 0, keys.stderr);
@@ -58,15 +60,16 @@ t.test('devnet + CLI: keys, transfer --wait, query --prove, status, block; SIGIN
   const blk = await runCli(['block', String(height), '--rpc', rpc, '--json']);
   t.equal(blk.code, 0, blk.stderr);
 
-  const pid = info.nodes[0].pid as number;
   await devnet.stop('SIGINT');
   t.equal(devnet.child.exitCode, 0, 'devnet exits 0 on Ctrl-C');
-  let alive = true;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    alive = false;
+  for (const n of info.nodes) {
+    let alive = true;
+    try {
+      process.kill(n.pid as number, 0);
+    } catch {
+      alive = false;
+    }
+    t.notOk(alive, `${n.name} is gone`);
   }
-  t.notOk(alive, 'the validator process is gone');
   t.ok(existsSync(join(dir, 'net', 'node0', 'data')), 'state kept on disk');
 });
