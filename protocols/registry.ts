@@ -1,7 +1,11 @@
 // The module list and their permanent numeric ids. Ids and method ids are part of the transaction
 // format: never renumber, only add.
-import type { NativeModule } from './module.js';
-import { bankModule } from './bank/index.js';
+import type { NativeModule, ReaderAccess } from './module.js';
+import { bankModule, bankKeeper, readAccount, moduleAddress, FEE_COLLECTOR } from './bank/index.js';
+import { createIdentityModule, identityKeeper } from './identity/index.js';
+import { createReputationModule, reputationKeeper } from './reputation/index.js';
+import { receiptsModule } from './receipts/index.js';
+import { validatorsModule } from './validators/index.js';
 
 export const MODULE_IDS = {
   bank: 1,
@@ -13,9 +17,28 @@ export const MODULE_IDS = {
   validators: 7,
 } as const;
 
+/**
+ * The bank's escrow API as the other modules' deps.ts declare it (the one place where modules'
+ * keepers are wired into each other). Name and vote fees go to the fee collector.
+ */
+const bankDeps = {
+  escrowDeposit: bankKeeper.escrowDeposit,
+  escrowRelease: bankKeeper.escrowRelease,
+  escrowBalance: (access: ReaderAccess, module: string) => readAccount(access, moduleAddress(module)).balance,
+  feeSink: FEE_COLLECTOR,
+};
+
 /** Modules in execution order (end-of-block hooks run in this order). */
 export function defaultModules(): NativeModule[] {
-  return [bankModule as unknown as NativeModule];
+  const identity = createIdentityModule({ bank: bankDeps, reputation: reputationKeeper });
+  const reputation = createReputationModule({ bank: bankDeps, identity: identityKeeper });
+  return [
+    bankModule as unknown as NativeModule,
+    identity as unknown as NativeModule,
+    reputation as unknown as NativeModule,
+    receiptsModule as unknown as NativeModule,
+    validatorsModule as unknown as NativeModule,
+  ];
 }
 
 export interface ModuleIndex {

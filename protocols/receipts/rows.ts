@@ -12,6 +12,7 @@
 import { decode, encode, optional, str, u8, type Codec } from '../../lib/encoding.js';
 import { ERR, InvalidMessageError } from '../../lib/errors.js';
 import { concatBytes } from '../../lib/hex.js';
+import { TABLE_NAME_RE } from './types.js';
 import {
   ENVELOPE_CODECS,
   MAX_ENVELOPE_BYTES,
@@ -29,8 +30,8 @@ import {
 export const ROW_FORMAT_VERSION = 1;
 /** Permanent numeric tags of the row kinds in the canonical encoding. */
 export const ROW_KIND_TAGS: { readonly [K in EnvelopeKind]: number } = { reading: 1, aggregate: 2, command: 3, feedback: 4 };
-/** Table names: ASCII letters, digits, `_`, `.`, `-`; 1 to 64 characters, not starting with `.` or `-`. */
-export const TABLE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/** Table names (shared with the on-chain module, which anchors batches by table name). */
+export { TABLE_NAME_RE };
 /** Largest canonical row (without its 4-byte length prefix). */
 export const MAX_ROW_BYTES = MAX_ENVELOPE_BYTES + 1024;
 const PREFIX_BYTES = 4;

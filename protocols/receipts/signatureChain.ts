@@ -69,8 +69,16 @@ export const SIGCHAIN_TAGS = {
 // ---------------------------------------------------------------------------------------------
 // Signers, keys, results
 
-/** Who signs: the address the chain names (the entity's id) and the key that signs for it. */
-export type ChainSigner = { address: Uint8Array; key: Pick<KeyPair, 'type' | 'privateKey'> };
+/**
+ * Who signs: the address the chain names (the entity's id) and the key that signs for it. `sign`, when
+ * given, replaces crypto/sign.ts for this signer (e.g. a secure element, or OpenSSL for P-256); it must
+ * return a 64-byte low-s r‖s ECDSA signature over SHA-256(message) by `key`.
+ */
+export type ChainSigner = { address: Uint8Array; key: Pick<KeyPair, 'type' | 'privateKey'>; sign?: (message: Uint8Array) => Uint8Array };
+
+function signAs(signer: ChainSigner, message: Uint8Array): Uint8Array {
+  return signer.sign ? signer.sign(message) : sign(signer.key, message);
+}
 
 /** A signer whose id is its own key's address (plain key files); pass `address` to sign for another id. */
 export function chainSigner(key: KeyPair, address: Uint8Array = addressOf(key.type, key.publicKey)): ChainSigner {
@@ -228,7 +236,7 @@ export function hopSignBytes<K extends ChainKind>(kind: K, env: Envelopes[K], ro
 /** Fig. 5a: a device signs a reading; deviceId is the signer's address. */
 export function signReading(device: ChainSigner, fields: Omit<ReadingBody, 'deviceId'>): ReadingEnvelope {
   const body: ReadingBody = { deviceId: device.address, seq: fields.seq, timestamp: fields.timestamp, data: fields.data };
-  return { reading: { ...body, signature: sign(device.key, readingSignBytes(body)) }, gateways: [], service: undefined };
+  return { reading: { ...body, signature: signAs(device, readingSignBytes(body)) }, gateways: [], service: undefined };
 }
 
 /** Fig. 5c: a gateway aggregates device-signed readings under `groupId`, committing to them in order. */
@@ -245,20 +253,20 @@ export function signAggregate(
     memberCount: members.length,
     membersRoot: membersRoot(members),
   };
-  return { aggregate: { ...body, signature: sign(gateway.key, aggregateSignBytes(body)) }, members: [...members], gateways: [], service: undefined };
+  return { aggregate: { ...body, signature: signAs(gateway, aggregateSignBytes(body)) }, members: [...members], gateways: [], service: undefined };
 }
 
 /** Fig. 5d: a service signs a command to a device; `seq` counts its commands to that device. */
 export function signCommand(service: ChainSigner, fields: Omit<CommandBody, 'serviceId'>): SignedCommand {
   const body: CommandBody = { serviceId: service.address, deviceId: fields.deviceId, seq: fields.seq, timestamp: fields.timestamp, command: fields.command };
-  return { ...body, signature: sign(service.key, commandSignBytes(body)) };
+  return { ...body, signature: signAs(service, commandSignBytes(body)) };
 }
 
 /** Fig. 5d: the commanded device signs its feedback, bound to the signed command. */
 export function signFeedback(device: ChainSigner, command: SignedCommand, fields: Omit<FeedbackBody, 'deviceId'>): FeedbackEnvelope {
   if (!bytesEqual(command.deviceId, device.address)) throw new TypeError('signFeedback: the command is addressed to another device');
   const body: FeedbackBody = { deviceId: device.address, seq: fields.seq, timestamp: fields.timestamp, feedback: fields.feedback };
-  const signature = sign(device.key, feedbackSignBytes(body, commandHash(command)));
+  const signature = signAs(device, feedbackSignBytes(body, commandHash(command)));
   return { command, feedback: { ...body, signature }, groupId: undefined, gateways: [], service: undefined };
 }
 
@@ -266,7 +274,7 @@ function countersignWith<E extends Hops>(flow: Flow<E>, env: E, role: HopRole, s
   if (env.service) throw new TypeError('countersign: the service has already closed this chain');
   if (role === 'gateway' && env.gateways.length >= MAX_GATEWAYS) throw new RangeError(`countersign: at most ${MAX_GATEWAYS} gateways`);
   const prior = [flow.origin(env), ...env.gateways];
-  const entry: ChainEntry = { address: signer.address, signature: sign(signer.key, flow.hopBytes(env, role, signer.address, prior)) };
+  const entry: ChainEntry = { address: signer.address, signature: signAs(signer, flow.hopBytes(env, role, signer.address, prior)) };
   return role === 'gateway' ? { ...env, gateways: [...env.gateways, entry] } : { ...env, service: entry };
 }
 
