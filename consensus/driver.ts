@@ -12,6 +12,7 @@ import { decodeBlock, encodeBlock, blockHash, validatorAddress, type CommitCerti
 import type { KeyPair } from '../crypto/keys.js';
 import { bytesEqual } from '../lib/hex.js';
 import { errorMessage } from '../lib/errors.js';
+import { NO_LOG, type Log } from '../lib/log.js';
 
 export interface ConsensusNet {
   /** Sends to every other validator. */
@@ -23,12 +24,8 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
-export interface DriverLog {
-  debug(msg: string, obj?: object): void;
-  info(msg: string, obj?: object): void;
-  warn(msg: string, obj?: object): void;
-  error(msg: string, obj?: object): void;
-}
+/** The injected logger (lib/log.ts). */
+export type DriverLog = Log;
 
 export interface DriverOptions {
   app: Application;
@@ -59,7 +56,6 @@ export interface DriverOptions {
 }
 
 const realTimers: Timers = { set: (ms, fn) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
-const noLog: DriverLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 export class PbftDriver {
   private state: PbftState;
@@ -84,7 +80,7 @@ export class PbftDriver {
     this.self = this.validators.findIndex((v) => bytesEqual(v.consensusKey, o.key.publicKey));
     if (this.self < 0) throw new Error('this node is not a validator');
     this.timers = o.timers ?? realTimers;
-    this.log = o.log ?? noLog;
+    this.log = o.log ?? NO_LOG;
     this.state = createState(defaultParams(this.validators.length, this.self, o.params), info.height + 1);
   }
 

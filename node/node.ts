@@ -20,6 +20,7 @@ import type { CommittedBlock } from '../state/application.js';
 import type { DecodedTx } from '../state/tx.js';
 import type { Server } from 'node:http';
 import { NodeMetrics } from './metrics.js';
+import type { Log } from '../lib/log.js';
 
 /** Tx errors that are the sender's fault whoever relays them (they score a gossiping peer down). */
 const STATELESS_FAULTS = new Set<string>([ERR.ENCODING, ERR.TOO_LARGE, ERR.BAD_SIGNATURE, ERR.HIGH_S, ERR.WRONG_CHAIN]);
@@ -103,7 +104,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       process.exitCode = 1;
     });
   };
-  const plog = {
+  const plog: Log = {
     debug: (m: string, o?: object) => log.debug(o ?? {}, m),
     info: (m: string, o?: object) => log.info(o ?? {}, m),
     warn: (m: string, o?: object) => log.warn(o ?? {}, m),
@@ -205,12 +206,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     backend,
     host: config.rpc.host,
     port: config.rpc.port,
-    log: {
-      debug: (m, o) => log.debug(o ?? {}, m),
-      info: (m, o) => log.info(o ?? {}, m),
-      warn: (m, o) => log.warn(o ?? {}, m),
-      error: (m, o) => log.error(o ?? {}, m),
-    },
+    log: plog,
   });
   let started = false;
   let stopped: Promise<void> | undefined;

@@ -21,13 +21,10 @@ import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { IotchainError, InvalidMessageError, ERR, errorMessage } from '../lib/errors.js';
 import { PeerScores, DEFAULT_PENALTY, type PeerScoreOptions } from './peerScore.js';
 import { OutboundChannels, receiveFrames, request, respond, badFrameOf, type BadFrame } from './p2pProtocols.js';
+import type { Log } from '../lib/log.js';
 
-export interface P2pLogger {
-  debug(msg: string, obj?: object): void;
-  info(msg: string, obj?: object): void;
-  warn(msg: string, obj?: object): void;
-  error(msg: string, obj?: object): void;
-}
+/** The injected logger (lib/log.ts). */
+export type P2pLogger = Log;
 
 export interface P2pOptions {
   /** 32-byte secp256k1 private key: the libp2p identity (peer id). */

@@ -2,6 +2,7 @@
 // the serialized response. Shared by the HTTP and WebSocket transports; knows nothing of either.
 import { RPC_CODE, rpcError, toJsonRpcError, isInternal, type JsonRpcErrorObject } from './errors.js';
 import type { MethodHandler } from './methods.js';
+import type { Log } from '../lib/log.js';
 
 export type JsonRpcId = string | number | null;
 
@@ -31,12 +32,8 @@ export interface SubscriptionParams<T = unknown> {
   result: T;
 }
 
-export interface RpcLogger {
-  debug(msg: string, obj?: object): void;
-  info(msg: string, obj?: object): void;
-  warn(msg: string, obj?: object): void;
-  error(msg: string, obj?: object): void;
-}
+/** The injected logger (lib/log.ts). */
+export type RpcLogger = Log;
 
 export interface Router {
   /** The handler for a method, or a not-found message (the name is untrusted: keep it out of logs ≥ info). */

@@ -4,18 +4,8 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { Proc, runCli } from '../utils/proc.js';
+import { Proc, runCli, freePort } from '../utils/proc.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 t.test('devnet + CLI: keys, transfer --wait, query --prove, status, block; SIGINT stops every process', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'iotchain-cli-'));

@@ -4,7 +4,6 @@ import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { initHome } from '../../node/home.js';
 import { createNode } from '../../node/node.js';
 import { RpcClient } from '../../rpc/client.js';
@@ -13,22 +12,13 @@ import { toChecksumAddress } from '../../crypto/keys.js';
 import { toHex } from '../../lib/hex.js';
 import { verifyQueryAnswer } from '../../protocols/verify.js';
 import { indexModules, defaultModules } from '../../protocols/registry.js';
-import { Proc } from '../utils/proc.js';
+import { Proc, freePort } from '../utils/proc.js';
 import type { QueryAnswer } from '../../protocols/query.js';
 
 const alice = testKey('e2e-alice');
 const bob = testKey('e2e-bob');
 const CHAIN = 'e2e-chain';
 
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 const tx = (nonce: number, amount = 1n) => transferTx(alice, addr(bob), amount, nonce, 0n, CHAIN);
 

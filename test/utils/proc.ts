@@ -1,6 +1,7 @@
 // Real-process helpers for e2e tests: run the CLI, start long-running commands, always stop them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { createServer } from 'node:net';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/iotchain.js');
 
@@ -75,4 +76,16 @@ export class Proc {
     await this.exited;
     clearTimeout(timer);
   }
+}
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
 }
