@@ -75,10 +75,11 @@ export function registerNodeCommands(program: Command): void {
     .option('--chain-id <id>', 'chain id', 'iotchain-devnet')
     .option('--rpc-port <port>', 'first RPC port (node i uses port + i)', (v) => Number(v), 26657)
     .option('--p2p-port <port>', 'first p2p port (node i uses port + i)', (v) => Number(v), 26757)
+    .option('--metrics-port <port>', 'first Prometheus port (node i uses port + i; default rpc-port + 200)', (v) => Number(v))
     .option('--faucet-amount <n>', 'faucet balance at genesis', '1000000000000000000000000')
     .action(async (o) => {
       try {
-        await runDevnet({ dir: resolve(o.dir), validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, faucetAmount: o.faucetAmount });
+        await runDevnet({ dir: resolve(o.dir), validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, metricsPort: o.metricsPort ?? o.rpcPort + 200, faucetAmount: o.faucetAmount });
       } catch (e) {
         fail(e, false);
       }
@@ -91,6 +92,7 @@ interface DevnetOptions {
   chainId: string;
   rpcPort: number;
   p2pPort: number;
+  metricsPort: number;
   faucetAmount: string;
 }
 
@@ -113,11 +115,11 @@ async function runDevnet(o: DevnetOptions): Promise<void> {
     const faucetFile = join(o.dir, 'faucet.json');
     await saveKeyFile(faucetFile, faucet, undefined);
     const faucetAddr = toChecksumAddress(addressOf(faucet.type, faucet.publicKey));
-    const net = await initNetwork({ dir: o.dir, validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, metricsPort: o.rpcPort + 200, fund: [`${faucetAddr}=${o.faucetAmount}`] });
+    const net = await initNetwork({ dir: o.dir, validators: o.validators, chainId: o.chainId, rpcPort: o.rpcPort, p2pPort: o.p2pPort, metricsPort: o.metricsPort, fund: [`${faucetAddr}=${o.faucetAmount}`] });
     devnet = {
       chainId: o.chainId,
       faucet: { keyFile: faucetFile, address: faucetAddr },
-      nodes: net.homes.map((home, i) => ({ name: `validator-${i}`, home, rpc: `http://127.0.0.1:${o.rpcPort + i}`, metrics: `http://127.0.0.1:${o.rpcPort + 200 + i}/metrics` })),
+      nodes: net.homes.map((home, i) => ({ name: `validator-${i}`, home, rpc: `http://127.0.0.1:${o.rpcPort + i}`, metrics: `http://127.0.0.1:${o.metricsPort + i}/metrics` })),
     };
     console.log(`created devnet in ${o.dir} (chain ${o.chainId}); faucet ${faucetAddr} (insecure key file ${faucetFile})`);
   }

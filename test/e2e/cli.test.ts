@@ -4,16 +4,16 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Proc, runCli, freePort } from '../utils/proc.js';
+import { Proc, runCli, freePortBlock } from '../utils/proc.js';
 
 
 t.test('devnet + CLI: keys, transfer --wait, query --prove, status, block; SIGINT stops every process', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'iotchain-cli-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  const p2pPort = await freePort();
+  const base = await freePortBlock(12);
+  const port = base;
   // the README's main command: a 4-validator devnet (ports moved so tests never collide)
-  const devnet = new Proc(['devnet', '--dir', join(dir, 'net'), '--rpc-port', String(port), '--p2p-port', String(p2pPort)]);
+  const devnet = new Proc(['devnet', '--dir', join(dir, 'net'), '--rpc-port', String(port), '--p2p-port', String(base + 4), '--metrics-port', String(base + 8)]);
   t.teardown(() => devnet.stop('SIGKILL'));
   await devnet.waitFor(/devnet running/);
   const info = JSON.parse(await readFile(join(dir, 'net', 'devnet.json'), 'utf8'));

@@ -6,34 +6,15 @@ import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { initNetwork } from '../../node/home.js';
 import { RpcClient } from '../../rpc/client.js';
-import { Proc } from '../utils/proc.js';
+import { Proc, freePortBlock } from '../utils/proc.js';
 import { testKey, addr, transferTx } from '../utils/chain.js';
 import { toChecksumAddress } from '../../crypto/keys.js';
 
 const CHAIN = 'pbft-e2e';
 const alice = testKey('pbft-alice');
 const bob = testKey('pbft-bob');
-
-async function freePorts(n: number): Promise<number> {
-  // a base port with n free ports after it (bounded tries)
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30000 + Math.floor((process.pid * 7919 + attempt * 104729) % 30000);
-    const ok = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        new Promise<boolean>((res) => {
-          const s = createServer();
-          s.once('error', () => res(false));
-          s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
-        }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error('no free ports');
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -52,7 +33,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 t.test('4 validators survive crashes, catch up, halt without forking below quorum', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'iotchain-pbft-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const base = await freePorts(8);
+  const base = await freePortBlock(8);
   const { homes } = await initNetwork({ dir, validators: 4, chainId: CHAIN, rpcPort: base, p2pPort: base + 4, fund: [`${toChecksumAddress(addr(alice))}=1000000`] });
   const procs: (Proc | undefined)[] = [];
   const startNode = (i: number) => (procs[i] = new Proc(['start', '--home', homes[i]!]));

@@ -89,3 +89,23 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** A base port with `n` consecutive free ports on 127.0.0.1 (bounded tries). */
+export async function freePortBlock(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + ((process.pid * 7919 + attempt * 104729) % 40000);
+    const ok = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Promise<boolean>((res) => {
+            const s = createServer();
+            s.once('error', () => res(false));
+            s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
+          }),
+      ),
+    );
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error(`no block of ${n} free ports found`);
+}
