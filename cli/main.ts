@@ -6,6 +6,8 @@ import { registerClientCommands } from './commands/client.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerChannelCommands } from './commands/channel.js';
+import { registerIdentityCommands } from './commands/identity.js';
+import { registerNameCommands } from './commands/name.js';
 
 const program = new Command();
 program.name('iotchain').description('iotchain: a permissioned PBFT chain giving IoT systems a continued integrity service').version('0.1.0');
@@ -15,5 +17,7 @@ registerClientCommands(program);
 registerDataCommands(program);
 registerCertCommands(program);
 registerChannelCommands(program);
+registerIdentityCommands(program);
+registerNameCommands(program);
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { ERR, InvalidMessageError } from '../../lib/errors.js';
+import type { Log } from '../../lib/log.js';
 import { toChecksumAddress, addressOf } from '../../crypto/keys.js';
 import { RpcClient } from '../../rpc/client.js';
 import { defaultModules, indexModules } from '../../protocols/registry.js';
@@ -63,6 +64,12 @@ async function readText(path: string): Promise<string> {
   });
 }
 
+/** Session lines on stderr in human mode (stdout stays the command's result). */
+function stderrLog(out: Output): Log {
+  const line = (m: string, o?: object) => out.io.err(o && Object.keys(o).length > 0 ? `${m} ${JSON.stringify(o)}` : m);
+  return { debug() {}, info: line, warn: line, error: line };
+}
+
 function waitForStop(signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal) {
@@ -107,7 +114,7 @@ async function serveCmd(out: Output, flags: ServeFlags, opts: ChannelCommandOpti
     host: flags.host,
     port,
     ...(fixed ? { payload: () => fixed } : {}),
-    log: out.json ? undefined : { info: (m) => out.io.err(m), warn: (m, f) => out.io.err(`${m}: ${String(f?.error ?? '')}`) },
+    ...(out.json ? {} : { log: stderrLog(out) }),
   });
   const s = certificateSummary(gw.certificate);
   out.result(

@@ -9,14 +9,13 @@
 //   9. afterwards, voteDomain(name, score, proof) with the evidence as proof.
 // Every refusal is a ChannelRefusedError listing all its reasons.
 import { connect, type TLSSocket } from 'node:tls';
-import { toHex } from '../../lib/hex.js';
-import { errorMessage, IotchainError } from '../../lib/errors.js';
-import { addressOf, type KeyPair } from '../../crypto/keys.js';
-import { RpcError, RpcTimeoutError, type RpcClient } from '../../rpc/client.js';
+import { IotchainError } from '../../lib/errors.js';
+import type { KeyPair } from '../../crypto/keys.js';
+import type { RpcClient } from '../../rpc/client.js';
 import { parseEndpoint } from '../identity/syntax.js';
 import { verifyCertificateOnChain, type CertReason, type CertificateChainFacts, type CertificateVerdict, type ParsedCertificate } from '../identity/certificate.js';
 import { sessionProofCodec, type SessionProof } from '../reputation/index.js';
-import { buildModuleTx } from '../txBuilder.js';
+import { submitTx, type SendOptions, type TxOutcome } from '../identity/client.js';
 import type { ModuleIndex } from '../registry.js';
 import { checkEvidence, createHello, type ChannelHello } from './evidence.js';
 import { FramedChannel, type ChannelMessage } from './wire.js';
@@ -190,7 +189,7 @@ export async function connectChannel(o: ConnectOptions): Promise<ChannelSession>
   }
 }
 
-export interface VoteInput {
+export interface VoteInput extends SendOptions {
   rpc: RpcClient;
   chainId: string;
   modules: ModuleIndex;
@@ -200,40 +199,24 @@ export interface VoteInput {
   /** Positive with a proof; negative without one (a deposit is escrowed instead). */
   score: number;
   proof: SessionProof | undefined;
-  fee?: bigint;
-  nonce?: number;
-  /** Wait until committed or failed. Default true. */
-  wait?: boolean;
-  timeoutMs?: number;
 }
 
-export interface VoteOutcome {
-  hash: string;
-  status: 'pending' | 'committed' | 'failed' | 'rejected';
-  height: number | null;
-  error: { code: string; message: string } | null;
-}
+export type VoteOutcome = TxOutcome;
 
-/** Step 9: voteDomain(name, score, proof), signed by the voter's online key. */
-export async function voteDomain(v: VoteInput): Promise<VoteOutcome> {
-  const sender = addressOf(v.onlineKey.type, v.onlineKey.publicKey);
-  const nonce = v.nonce ?? (await v.rpc.getAccount(toHex(sender))).nonce;
+/** Step 9: voteDomain(name, score, proof), signed by the voter's online key (sent by identity/client.ts submitTx). */
+export function voteDomain(v: VoteInput): Promise<VoteOutcome> {
   const args = { name: v.name, score: v.score, proof: v.proof ? sessionProofCodec.toJson(v.proof) : null };
-  const tx = buildModuleTx({ modules: v.modules, key: v.onlineKey, chainId: v.chainId, nonce, fee: v.fee ?? 0n, module: 'reputation', method: 'voteDomain', args });
-  try {
-    await v.rpc.sendTx(tx.raw);
-  } catch (e) {
-    if (e instanceof RpcError) return { hash: tx.hash, status: 'rejected', height: null, error: { code: e.appCode ?? `RPC_${e.code}`, message: e.message } };
-    throw e;
-  }
-  if (v.wait === false) return { hash: tx.hash, status: 'pending', height: null, error: null };
-  try {
-    const r = await v.rpc.waitForTx(tx.hash, { timeoutMs: v.timeoutMs ?? 30_000 });
-    return r.status === 'failed'
-      ? { hash: tx.hash, status: 'failed', height: r.height ?? null, error: r.error ? { code: r.error.code, message: r.error.message } : null }
-      : { hash: tx.hash, status: 'committed', height: r.height ?? null, error: null };
-  } catch (e) {
-    if (e instanceof RpcTimeoutError) return { hash: tx.hash, status: 'pending', height: null, error: { code: 'TX_WAIT_TIMEOUT', message: errorMessage(e) } };
-    throw e;
-  }
+  return submitTx({
+    rpc: v.rpc,
+    modules: v.modules,
+    chainId: v.chainId,
+    key: v.onlineKey,
+    module: 'reputation',
+    method: 'voteDomain',
+    args,
+    ...(v.fee !== undefined ? { fee: v.fee } : {}),
+    ...(v.nonce !== undefined ? { nonce: v.nonce } : {}),
+    ...(v.wait !== undefined ? { wait: v.wait } : {}),
+    ...(v.timeoutMs !== undefined ? { timeoutMs: v.timeoutMs } : {}),
+  });
 }

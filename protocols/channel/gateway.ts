@@ -7,18 +7,14 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { bytesEqual } from '../../lib/hex.js';
 import { errorMessage } from '../../lib/errors.js';
+import { NO_LOG, type Log } from '../../lib/log.js';
 import type { KeyPair } from '../../crypto/keys.js';
-import { decodeKeyPem, encodeKeyPem, verifyCertificate, type ParsedCertificate } from '../identity/certificate.js';
+import { decodeKeyPem, encodeKeyPem, parseCertificate, verifyCertificate, type ParsedCertificate } from '../identity/certificate.js';
 import type { SessionProof } from '../reputation/index.js';
 import { answerHello, DEFAULT_MAX_SKEW_MS, type ChannelHello } from './evidence.js';
 import { tlsChannelBinding } from './tls.js';
 import { FramedChannel } from './wire.js';
 import { CHANNEL_ERR, ChannelError } from './errors.js';
-
-export interface GatewayLog {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-}
 
 export interface GatewayPayload {
   contentType: string;
@@ -46,7 +42,7 @@ export interface GatewayOptions {
   idleTimeoutMs?: number;
   /** Called after each signed session (tests, metrics). */
   onSession?: (s: { hello: ChannelHello; proof: SessionProof }) => void;
-  log?: GatewayLog;
+  log?: Log;
 }
 
 export interface Gateway {
@@ -69,10 +65,16 @@ const DEFAULT_PAYLOAD = (hello: ChannelHello): GatewayPayload => ({
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const now = o.now ?? Date.now;
   const tlsKey = typeof o.tlsKey === 'string' ? decodeKeyPem(o.tlsKey, o.keyPassphrase) : o.tlsKey;
-  const check = verifyCertificate(o.certPem, { now: now(), chainId: '', name: o.name });
+  // The gateway serves the chain its certificate names.
+  let named: string | undefined;
+  try {
+    named = parseCertificate(o.certPem).chainId;
+  } catch (e) {
+    throw new ChannelError(CHANNEL_ERR.BAD_GATEWAY_SETUP, `gateway ${o.name} cannot serve this certificate: ${errorMessage(e)}`);
+  }
+  const check = verifyCertificate(o.certPem, { now: now(), chainId: named ?? '', name: o.name });
   const cert = check.cert;
-  // The chain id comes from the certificate; only its own presence is checked here.
-  const problems = check.reasons.filter((r) => r.code !== 'CERT_WRONG_CHAIN').map((r) => r.message);
+  const problems = check.reasons.map((r) => r.message);
   if (cert && cert.chainId === undefined) problems.push('the certificate names no chain');
   if (cert?.online && !(cert.online.keyType === o.onlineKey.type && bytesEqual(cert.online.pub, o.onlineKey.publicKey))) problems.push("the certificate names another online key than this gateway's");
   if (cert?.subjectKey && !bytesEqual(cert.subjectKey, tlsKey.publicKey)) problems.push("the TLS key is not the certificate's subject key");
@@ -81,6 +83,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const maxSkewMs = o.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   const idle = o.idleTimeoutMs ?? 10_000;
   const payload = o.payload ?? DEFAULT_PAYLOAD;
+  const log = o.log ?? NO_LOG;
   const signer = { chainId, name: o.name, onlineKey: o.onlineKey };
   const sockets = new Set<TLSSocket>();
   let sessions = 0;
@@ -91,7 +94,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     socket.setTimeout(idle, () => socket.destroy());
     socket.on('error', () => {}); // a client vanishing mid-session is not the gateway's problem
     void serveSession(socket).catch((e: unknown) => {
-      o.log?.warn('channel session failed', { error: errorMessage(e) });
+      log.warn('channel session failed', { error: errorMessage(e) });
       socket.destroy();
     });
   });
@@ -113,7 +116,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     }
     sessions++;
     o.onSession?.({ hello: first.hello, proof });
-    o.log?.info('channel session', { name: o.name });
+    log.info('channel session', { name: o.name });
     ch.send({ type: 'evidence', proof });
     const next = await ch.next(idle);
     if (next.type === 'get') {
