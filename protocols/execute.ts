@@ -148,9 +148,23 @@ async function runTx(env: ExecEnv, overlay: Overlay, access: StoreAccess, block:
     return { code: '', message: '', events };
   } catch (e) {
     overlay.revert();
-    if (e instanceof ProtocolError) return { code: e.code.slice(0, 64), message: e.message.slice(0, 512), events: [] };
+    if (e instanceof ProtocolError) return { code: truncateUtf8(e.code, 64), message: truncateUtf8(e.message, 512), events: [] };
     throw e;
   }
+}
+
+/** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character (result strings are size-limited). */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s) <= maxBytes) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
 }
 
 /** Runs every module's end-of-block hook in registry order. */

@@ -197,3 +197,12 @@ t.test('restart from LevelDB resumes with every block, result and balance', asyn
 });
 
 void decode;
+
+t.test('a long non-ASCII error message is cut to the result limit without breaking the block', async (t) => {
+  const { truncateUtf8 } = await import('../../../protocols/execute.js');
+  const long = '≤'.repeat(400);
+  const cut = truncateUtf8(long, 512);
+  t.ok(Buffer.byteLength(cut) <= 512);
+  t.equal(cut, '≤'.repeat(170));
+  t.equal(truncateUtf8('short', 512), 'short');
+});
