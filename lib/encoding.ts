@@ -335,3 +335,17 @@ export function decode<T>(codec: Codec<T>, data: Uint8Array, what = 'value', max
   if (!bytesEqual(again, data)) throw new InvalidMessageError(ERR.ENCODING, `${what}: non-canonical encoding`);
   return value;
 }
+
+/** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character (result strings are size-limited). */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s) <= maxBytes) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}

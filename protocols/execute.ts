@@ -3,7 +3,7 @@
 // the overlay, fee charged and nonce consumed, then the handler in a checkpoint. A handler's
 // ProtocolError reverts its writes and is recorded in the tx result; the fee stays paid and the
 // nonce used. Anything else thrown is a bug or a broken invariant: it propagates and the block fails.
-import { decode } from '../lib/encoding.js';
+import { decode, truncateUtf8 } from '../lib/encoding.js';
 import { IotchainError, InvalidMessageError, ProtocolError, ERR } from '../lib/errors.js';
 import { checkTxStateless, type DecodedTx } from '../state/tx.js';
 import type { TxEvent, TxResult } from '../state/block.js';
@@ -151,20 +151,6 @@ async function runTx(env: ExecEnv, overlay: Overlay, access: StoreAccess, block:
     if (e instanceof ProtocolError) return { code: truncateUtf8(e.code, 64), message: truncateUtf8(e.message, 512), events: [] };
     throw e;
   }
-}
-
-/** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character (result strings are size-limited). */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  if (Buffer.byteLength(s) <= maxBytes) return s;
-  let out = '';
-  let bytes = 0;
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch);
-    if (bytes + n > maxBytes) break;
-    out += ch;
-    bytes += n;
-  }
-  return out;
 }
 
 /** Runs every module's end-of-block hook in registry order. */

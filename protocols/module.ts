@@ -2,7 +2,7 @@
 // A module is deterministic code: transaction handlers, read-only queries, genesis, an end-of-block
 // hook and invariants. Handlers see a context with no clock, randomness, logger or network: time is
 // the block time agreed by consensus.
-import type { Codec } from '../lib/encoding.js';
+import { truncateUtf8, type Codec } from '../lib/encoding.js';
 import type { RangeOptions } from '../state/kvStore.js';
 import type { StateReader, StateWriter } from '../state/overlay.js';
 import { PREFIX, prefixed } from '../state/prefixes.js';
@@ -162,14 +162,14 @@ export function scopedStore(base: StateWriter, moduleId: number): ModuleStore {
   };
 }
 
+/** Builds an event, cutting every field to its encoded size limit (an oversized event must never fail a block). */
 export function eventOf(module: string, type: string, attributes: Record<string, EventValue>): TxEvent {
   return {
-    module,
-    type,
-    attributes: Object.entries(attributes).map(([k, v]) => [
-      k,
-      v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString(10) : String(v),
-    ]),
+    module: truncateUtf8(module, 32),
+    type: truncateUtf8(type, 64),
+    attributes: Object.entries(attributes)
+      .slice(0, 32)
+      .map(([k, v]) => [truncateUtf8(k, 64), truncateUtf8(v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString(10) : String(v), 1024)]),
   };
 }
 

@@ -199,7 +199,11 @@ t.test('restart from LevelDB resumes with every block, result and balance', asyn
 void decode;
 
 t.test('a long non-ASCII error message is cut to the result limit without breaking the block', async (t) => {
-  const { truncateUtf8 } = await import('../../../protocols/execute.js');
+  const { truncateUtf8 } = await import('../../../lib/encoding.js');
+  const { eventOf } = await import('../../../protocols/module.js');
+  const ev = eventOf('m', 't', { big: new Uint8Array(4000), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])) });
+  t.equal(ev.attributes.length, 32, 'at most 32 attributes');
+  t.equal(ev.attributes[0]![1].length, 1024, 'a long value is cut to 1024 bytes');
   const long = '≤'.repeat(400);
   const cut = truncateUtf8(long, 512);
   t.ok(Buffer.byteLength(cut) <= 512);
