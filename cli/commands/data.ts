@@ -11,13 +11,14 @@ import { loadGenesis } from '../../node/config.js';
 import { RpcClient } from '../../rpc/client.js';
 import { openDataStore, type DataStore } from '../../protocols/receipts/dataStore.js';
 import { ingestReadings } from '../../protocols/receipts/ingest.js';
-import { mergeKeyDirectory, loadKeyDirectory, historyOf } from '../../protocols/receipts/keyHistory.js';
+import { mergeKeyDirectory, loadKeyDirectory, historyOf, ChainKeyHistory, type KeyHistory } from '../../protocols/receipts/keyHistory.js';
 import { exportTable, readRowsFile, groupByTable } from '../../protocols/receipts/rowsFile.js';
 import { AnchorDaemon, type AnchoredBatch } from '../../protocols/receipts/anchorDaemon.js';
 import { ensureRegistered, identityOfOnlineKey } from '../../protocols/receipts/anchorIdentity.js';
 import { ReceiptDir } from '../../protocols/receipts/receiptDir.js';
 import { AnchorView, BundleProofSource, RpcProofSource, loadBundle, saveBundle, type ProofSource, type Trust } from '../../protocols/receipts/auditView.js';
-import { audit, auditTable, type AuditReport } from '../../protocols/receipts/auditor.js';
+import { audit, auditTable, signersOf, type AuditReport, type GatewayAuditInput } from '../../protocols/receipts/auditor.js';
+import type { Row } from '../../protocols/receipts/rows.js';
 import type { Receipt } from '../../protocols/receipts/merkleReceipt.js';
 import { loadKeyDir } from '../keyFiles.js';
 import { processIo, runAction, lines, usageError, type CliIo, type Output } from '../output.js';
@@ -88,6 +89,8 @@ interface IngestFlags {
   passphraseFile?: string;
   devices: string;
   keyDirectory?: string;
+  gatewayTable?: string;
+  gatewayStore?: string;
 }
 
 async function ingestCmd(out: Output, f: IngestFlags): Promise<void> {
@@ -99,16 +102,28 @@ async function ingestCmd(out: Output, f: IngestFlags): Promise<void> {
   const keys = await keyDir(dir, f.passphraseFile);
   const service = keys.online;
   const identity = addressOf(keys.offline.type, keys.offline.publicKey);
+  if (f.gatewayStore !== undefined && f.gatewayTable === undefined) throw usageError('--gateway-store needs --gateway-table G');
+  const gatewayTable = f.gatewayTable;
+  if (gatewayTable !== undefined && gatewayTable === table && (f.gatewayStore === undefined || f.gatewayStore === spec)) throw usageError('--gateway-table must differ from --table in the same store');
   const t0 = performance.now();
-  const r = await withStore(spec, (store) => ingestReadings({ store, table, count, service, identity, devices }));
+  const ingestInto = (store: DataStore, gatewayStore?: DataStore) =>
+    ingestReadings({ store, table, count, service, identity, devices, ...(gatewayTable !== undefined ? { gatewayTable } : {}), ...(gatewayStore ? { gatewayStore } : {}) });
+  const gatewayStoreSpec = f.gatewayStore !== undefined && f.gatewayStore !== spec ? f.gatewayStore : undefined;
+  const r = await withStore(spec, (store) => (gatewayStoreSpec === undefined ? ingestInto(store) : withStore(gatewayStoreSpec, (gs) => ingestInto(store, gs))));
   const seconds = (performance.now() - t0) / 1000;
   const directoryFile = f.keyDirectory ?? join(dir, 'directory.json');
   await mergeKeyDirectory(directoryFile, r.directory);
+  const gw = r.gateway;
   out.result(
-    { store: spec.startsWith('postgres') ? 'postgres' : 'leveldb', table, rows: r.rows, firstId: r.firstId ?? null, lastId: r.lastId ?? null, keyDirectory: directoryFile, seconds: Number(seconds.toFixed(3)) },
+    {
+      store: spec.startsWith('postgres') ? 'postgres' : 'leveldb', table, rows: r.rows, firstId: r.firstId ?? null, lastId: r.lastId ?? null,
+      ...(gw ? { gateway: { table: gw.table, rows: gw.rows, firstId: gw.firstId ?? null, lastId: gw.lastId ?? null, groups: gw.groups } } : {}),
+      keyDirectory: directoryFile, seconds: Number(seconds.toFixed(3)),
+    },
     lines([
       ['table', table],
-      ['rows', `${r.rows} signed readings (ids ${r.firstId}..${r.lastId}), ${Math.round(r.rows / seconds)} rows/s`],
+      ['rows', `${r.rows} signed ${gw ? 'rows (readings, aggregates, feedback)' : 'readings'} (ids ${r.firstId}..${r.lastId}), ${Math.round(r.rows / seconds)} rows/s`],
+      ...(gw ? ([['gateway table', `${gw.table}: ${gw.rows} rows in ${gw.groups} groups (ids ${gw.firstId}..${gw.lastId}), linked to ${table} by groupId`]] as [string, string][]) : []),
       ['signers', `${devices} devices → gateway(s) → service ${toChecksumAddress(identity)} (online key ${toChecksumAddress(addressOf(service.type, service.publicKey))})`],
       ['keys', `public keys in ${directoryFile} (pass it to audit --key-directory)`],
     ]),
@@ -208,6 +223,11 @@ interface AuditFlags {
   keyDirectory?: string;
   submitter?: string;
   gatewayTable?: boolean;
+  gatewayRows?: string;
+  gatewayReceipts?: string;
+  gatewaySubmitter?: string;
+  gatewayAddress?: string;
+  chainKeys?: boolean;
 }
 
 async function trustFromGenesis(file: string): Promise<Trust> {
@@ -226,30 +246,46 @@ async function receiptsOf(dir: ReceiptDir, tables: readonly string[]): Promise<{
   return { byTable, errors };
 }
 
-function humanReport(r: AuditReport, trustText: string): string[] {
+function humanReport(r: AuditReport, trustText: string, keysText = 'the key directory'): string[] {
   const out: string[] = [`chain ${r.chainId} (trust: ${trustText})`];
+  const sideOf = (x: { side?: string }) => (x.side ? `${x.side} ` : '');
   for (const t of r.tables) {
     out.push(
-      `table ${t.table}: ${t.rows} rows in the export; ${t.batches} batch(es) on chain${t.submitter ? ` by ${t.submitter}` : ''} up to id ${t.lastAnchoredId}` +
+      `${sideOf(t)}table ${t.table}: ${t.rows} rows in the export; ${t.batches} batch(es) on chain${t.submitter ? ` by ${t.submitter}` : ''} up to id ${t.lastAnchoredId}` +
         (t.pending ? `; ${t.pending.count} row(s) not anchored yet (ids ${t.pending.firstId}..${t.pending.lastId})` : ''),
     );
   }
   for (const s of r.subTables) {
-    const where = `${s.table} batch ${s.batch ?? '-'} sub-table ${s.leafIndex}/${s.treeSize} rows ${s.firstId}..${s.lastId}`;
+    const where = `${sideOf(s)}${s.table} batch ${s.batch ?? '-'} sub-table ${s.leafIndex}/${s.treeSize} rows ${s.firstId}..${s.lastId}`;
     out.push(`${s.status.padEnd(8)}  ${where}${s.status === 'OK' ? '' : `  ${s.reason}: ${s.detail ?? ''}`}`);
   }
-  for (const x of r.strayRows) out.push(`TAMPERED  ${x.table} row ${x.id} lies in anchored territory but in no anchored batch`);
-  for (const m of r.malformed) out.push(`MALFORMED line ${m.line}: ${m.detail}`);
+  for (const x of r.strayRows) out.push(`TAMPERED  ${sideOf(x)}${x.table} row ${x.id} lies in anchored territory but in no anchored batch`);
+  for (const m of r.malformed) out.push(`MALFORMED ${m.side ? `${m.side} export ` : ''}line ${m.line}: ${m.detail}`);
   for (const e of r.receiptErrors) out.push(`BAD RECEIPT ${e.file}: ${e.detail}`);
   if (r.signatures.checked) {
-    out.push(`signatures: ${r.signatures.rows} rows checked, ${r.signatures.failures.length} failed`);
-    for (const f of r.signatures.failures.slice(0, 50)) out.push(`  row ${f.table}/${f.id}: ${f.reason}: ${f.detail}`);
+    out.push(`signatures: ${r.signatures.rows} rows checked against keys from ${keysText}, ${r.signatures.failures.length} failed`);
+    for (const f of r.signatures.failures.slice(0, 50)) out.push(`  ${sideOf(f)}row ${f.table}/${f.id}: ${f.reason}: ${f.detail}`);
     if (r.signatures.failures.length > 50) out.push(`  … ${r.signatures.failures.length - 50} more (use --json)`);
   } else {
-    out.push('signatures: not checked (give --key-directory FILE)');
+    out.push('signatures: not checked (give --key-directory FILE and/or --chain-keys)');
+  }
+  const x = r.crossCheck;
+  if (x) {
+    out.push(
+      `cross-check service ${x.serviceTables.join(', ')} ↔ gateway ${x.gatewayTables.join(', ')} through groupId: ${x.groups} group(s), ${x.agree} agree, ${x.differ} differ` +
+        (x.pending ? `, ${x.pending} pending (command relayed, no feedback yet)` : ''),
+    );
+    for (const gr of x.results.filter((y) => y.status === 'DIFFER').slice(0, 50)) {
+      out.push(`DIFFER    group ${gr.groupId} (${gr.flow}): ${gr.reason}${gr.members ? ` (${gr.members})` : ''}${gr.side ? `, ${gr.side} side` : ''}: ${gr.detail ?? ''}`);
+    }
+    if (x.differ > 50) out.push(`  … ${x.differ - 50} more (use --json)`);
   }
   const bad = r.subTables.filter((s) => s.status !== 'OK').length;
-  out.push(r.ok ? `result: OK (${r.subTables.length} sub-tables verified)` : `result: TAMPERED (${bad} of ${r.subTables.length} sub-tables${r.signatures.failures.length ? `, ${r.signatures.failures.length} signature failure(s)` : ''})`);
+  const extra = [
+    ...(r.signatures.failures.length ? [`${r.signatures.failures.length} signature failure(s)`] : []),
+    ...(x?.differ ? [`${x.differ} group(s) differ between gateway and service`] : []),
+  ];
+  out.push(r.ok ? `result: OK (${r.subTables.length} sub-tables verified${x ? `, ${x.agree} group(s) agree` : ''})` : `result: TAMPERED (${bad} of ${r.subTables.length} sub-tables${extra.map((e) => `, ${e}`).join('')})`);
   return out;
 }
 
@@ -258,21 +294,44 @@ async function auditCmd(out: Output, f: AuditFlags): Promise<void> {
   const dir = new ReceiptDir(resolve(need(f.receipts, '--receipts DIR')));
   if (f.bundle !== undefined && f.rpc !== undefined) throw usageError('give either --rpc URL (online) or --bundle FILE (offline), not both');
   if (f.bundle !== undefined && f.genesis === undefined) throw usageError('--bundle needs --genesis FILE (the validator set to trust)');
-  if (!(await exists(rowsFile))) throw new InvalidMessageError(ERR.NOT_FOUND, `no such file: ${rowsFile}`);
+  if (f.gatewayRows === undefined && (f.gatewayReceipts ?? f.gatewaySubmitter ?? f.gatewayAddress) !== undefined) {
+    throw usageError('--gateway-receipts, --gateway-submitter and --gateway-address go with --gateway-rows FILE.jsonl');
+  }
+  if (f.gatewayRows !== undefined && f.gatewayTable) throw usageError('--gateway-table says --rows is a gateway\'s table; with --gateway-rows, --rows is the service\'s');
+  for (const file of [rowsFile, ...(f.gatewayRows !== undefined ? [f.gatewayRows] : [])]) {
+    if (!(await exists(file))) throw new InvalidMessageError(ERR.NOT_FOUND, `no such file: ${file}`);
+  }
   const submitter = f.submitter === undefined ? undefined : parseAddress(f.submitter, '--submitter');
-  const keys = f.keyDirectory === undefined ? undefined : historyOf(await loadKeyDirectory(f.keyDirectory));
+  const directory = f.keyDirectory === undefined ? undefined : historyOf(await loadKeyDirectory(f.keyDirectory));
   const { rows, malformed } = await readRowsFile(rowsFile);
   const grouped = groupByTable(rows);
   const { byTable, errors } = await receiptsOf(dir, [...grouped.keys()]);
   const verify = f.gatewayTable ? { minGateways: 0, requireService: false } : {};
+  let gateway: GatewayAuditInput | undefined;
+  if (f.gatewayRows !== undefined) {
+    const g = await readRowsFile(f.gatewayRows);
+    const gGrouped = groupByTable(g.rows);
+    const gDir = f.gatewayReceipts === undefined ? dir : new ReceiptDir(resolve(f.gatewayReceipts));
+    const gr = await receiptsOf(gDir, [...gGrouped.keys()]);
+    gateway = {
+      tables: [...gGrouped.entries()].map(([table, r]) => ({ table, rows: r, receipts: gr.byTable.get(table) ?? [] })),
+      malformed: g.malformed,
+      receiptErrors: gr.errors,
+      ...(f.gatewaySubmitter !== undefined ? { submitter: parseAddress(f.gatewaySubmitter, '--gateway-submitter') } : {}),
+      ...(f.gatewayAddress !== undefined ? { address: parseAddress(f.gatewayAddress, '--gateway-address') } : {}),
+    };
+  }
   const run = async (source: ProofSource): Promise<void> => {
     const view = new AnchorView(source);
+    // --chain-keys: identities' key histories from proven identity/keyHistory answers; the directory for plain keys.
+    const keys: KeyHistory | undefined = f.chainKeys ? new ChainKeyHistory(source, directory) : directory;
     const report = await audit(
       [...grouped.entries()].map(([table, r]) => ({ table, rows: r, receipts: byTable.get(table) ?? [] })),
-      { view, ...(keys ? { keys } : {}), verify, malformed, receiptErrors: errors, ...(submitter ? { submitter } : {}) },
+      { view, ...(keys ? { keys } : {}), verify, malformed, receiptErrors: errors, ...(submitter ? { submitter } : {}), ...(gateway ? { gateway } : {}) },
     );
     const trustText = source.trust.source === 'genesis-file' ? `validators of ${f.genesis}` : 'validators reported by the RPC node';
-    out.result({ ...report }, humanReport(report, trustText), report.ok ? 0 : 1);
+    const keysText = f.chainKeys ? `the chain (proven identity/keyHistory)${directory ? ` and ${f.keyDirectory} for signers without an on-chain identity` : ''}` : f.keyDirectory;
+    out.result({ ...report }, humanReport(report, trustText, keysText), report.ok ? 0 : 1);
   };
   if (f.bundle !== undefined) {
     await run(new BundleProofSource(await loadBundle(f.bundle), await trustFromGenesis(f.genesis!)));
@@ -286,6 +345,9 @@ async function auditCmd(out: Output, f: AuditFlags): Promise<void> {
 
 interface BundleFlags {
   receipts?: string;
+  gatewayReceipts?: string;
+  rows?: string;
+  gatewayRows?: string;
   rpc?: string;
   out?: string;
   table?: string[];
@@ -304,6 +366,20 @@ async function bundleCmd(out: Output, f: BundleFlags): Promise<void> {
     const view = new AnchorView(source);
     // The audit's chain lookups do not depend on the rows: run them once to record every proven answer.
     for (const t of tables) await auditTable({ table: t, rows: [], receipts: byTable.get(t) ?? [], ...(submitter ? { submitter } : {}) }, { view });
+    if (f.gatewayReceipts !== undefined) {
+      // A gateway's tables, anchored by whoever anchors them (the submitter its receipts name).
+      const gDir = new ReceiptDir(resolve(f.gatewayReceipts));
+      const gTables = await gDir.tables();
+      const g = await receiptsOf(gDir, gTables);
+      for (const t of gTables) await auditTable({ table: t, rows: [], receipts: g.byTable.get(t) ?? [] }, { view });
+    }
+    // --rows / --gateway-rows: also the key histories of every signer in those exports (for audit --chain-keys offline).
+    const exports = [f.rows, f.gatewayRows].filter((x): x is string => x !== undefined);
+    if (exports.length > 0) {
+      const all: Row[] = [];
+      for (const file of exports) all.push(...(await readRowsFile(file)).rows);
+      await new ChainKeyHistory(source).prepare(signersOf(all));
+    }
     const b = source.bundle();
     await saveBundle(file, b);
     out.result({ file, chainId: b.chainId, tables, answers: b.answers.length, blocks: b.blocks.length }, lines([['bundle', file], ['tables', tables.join(', ') || '(none)'], ['answers', `${b.answers.length} proven answers, ${b.blocks.length} certified header(s)`]]));
@@ -327,6 +403,8 @@ export function registerDataCommands(program: Command, opts: DataCommandOptions 
     .option('--passphrase-file <file>', 'passphrase of an encrypted KEYDIR')
     .option('--devices <n>', 'synthetic devices', '8')
     .option('--key-directory <file>', 'where to record the signers\' public keys (default KEYDIR/directory.json)')
+    .option('--gateway-table <name>', "also write gateway 0's table (Fig. 5f) under this name; T then holds the service's mix of readings, aggregates and feedback (Fig. 5e), linked by groupId")
+    .option('--gateway-store <store>', 'where the gateway table lives (default: --store)')
     .option('--json', 'print one JSON object')
     .action((f: IngestFlags, cmd: Command) => runAction(io, cmd, (out) => ingestCmd(out, f)));
 
@@ -369,6 +447,11 @@ export function registerDataCommands(program: Command, opts: DataCommandOptions 
     .option('--key-directory <file>', 'public keys of the signers (checks the chains of signatures)')
     .option('--submitter <address>', 'the identity whose anchors count (default: the one the receipts name)')
     .option('--gateway-table', "the rows are a gateway's table (chains end before the service)")
+    .option('--gateway-rows <file>', "a gateway's exported table (JSONL) to audit too and cross-check with --rows (the service's) through groupId")
+    .option('--gateway-receipts <dir>', "receipts directory of the gateway's table (default: --receipts)")
+    .option('--gateway-submitter <address>', "the identity whose anchors of the gateway's table count (default: the one its receipts name)")
+    .option('--gateway-address <address>', "cross-check only the service's groups of this gateway (default: every service row with a groupId)")
+    .option('--chain-keys', 'take identities\' key histories from the chain (proven identity/keyHistory queries: a key revoked at H counts only for rows anchored before H); --key-directory then serves the other signers')
     .option('--json', 'print one JSON object')
     .action((f: AuditFlags, cmd: Command) => runAction(io, cmd, (out) => auditCmd(out, f)));
 
@@ -378,6 +461,9 @@ export function registerDataCommands(program: Command, opts: DataCommandOptions 
     .option('--receipts <dir>', 'receipts directory (required)')
     .option('--rpc <url>', `JSON-RPC endpoint (default ${DEFAULT_RPC_URL})`)
     .option('--out <file>', 'bundle file to write (required)')
+    .option('--gateway-receipts <dir>', "a gateway's receipts directory (for audit --gateway-rows offline)")
+    .option('--rows <file>', "an export whose signers' key histories to record too (for audit --chain-keys offline)")
+    .option('--gateway-rows <file>', "the gateway's export, likewise")
     .option('--table <name...>', 'tables to cover (default: every table in the receipts directory)')
     .option('--submitter <address>', 'the identity whose anchors count')
     .option('--genesis <file>', 'genesis.json whose validator set to trust while recording')

@@ -1,7 +1,9 @@
 // What the auditor learns from the chain, always verified: every answer is a proven query checked with
 // protocols/verify.ts against a header whose commit certificate verifies under a trusted validator
 // set (from a genesis file, or as the RPC node reports it — reported as weaker trust). Two sources:
-// a live node (RPC), and a proof bundle recorded from one earlier, for auditing offline.
+// a live node (RPC), and a proof bundle recorded from one earlier, for auditing offline. The same
+// sources answer the identity module's `identity/keyHistory` for the auditor's key histories
+// (keyHistory.ts ChainKeyHistory), so those are proven, and bundled, like the anchors.
 // Off-chain: the state machine never imports this file.
 import { readFile } from 'node:fs/promises';
 import { ERR, InvalidMessageError } from '../../lib/errors.js';
@@ -9,14 +11,13 @@ import { fromHex, toHex } from '../../lib/hex.js';
 import type { Validator } from '../../state/block.js';
 import { verifyQueryAnswer } from '../verify.js';
 import type { QueryAnswer } from '../query.js';
-import { indexModules } from '../registry.js';
-import type { NativeModule } from '../module.js';
+import { defaultModules, indexModules } from '../registry.js';
 import type { RpcClient } from '../../rpc/client.js';
-import { receiptsModule } from './index.js';
 import type { AnchorJson, TableHeadJson } from './types.js';
 import { writeFileAtomic } from './receiptDir.js';
 
-const MODULES = indexModules([receiptsModule as unknown as NativeModule]);
+/** Every module's queries, so that answers of the receipts module and of the identity module (key histories) can be recomputed. */
+const MODULES = indexModules(defaultModules());
 
 export interface Trust {
   chainId: string;
@@ -145,7 +146,10 @@ export class BundleProofSource implements ProofSource {
 
   async query(path: string, args: Record<string, unknown>): Promise<{ value: unknown; height: number }> {
     const a = this.answers.get(keyOf(path, args));
-    if (!a) throw new InvalidMessageError(ERR.NOT_FOUND, `the bundle has no answer to ${path} ${JSON.stringify(args)} (make it from the same receipts)`);
+    if (!a) {
+      const hint = path === 'identity/keyHistory' ? 'make it with audit bundle --rows/--gateway-rows of the same exports' : 'make it from the same receipts';
+      throw new InvalidMessageError(ERR.NOT_FOUND, `the bundle has no answer to ${path} ${JSON.stringify(args)} (${hint})`);
+    }
     const block = this.blocks.get(a.answer.height);
     if (!block) throw new InvalidMessageError(ERR.PROOF_INVALID, `the bundle lacks the header of height ${a.answer.height}`);
     await check(this.trust, path, args, a.answer, block);

@@ -15,12 +15,18 @@
 //   receipt-missing    no receipt for this sub-table
 //   root-not-on-chain  (receipts with no anchor) the root was never anchored by this submitter
 //   wrong-submitter    the receipt names a submitter other than the one the auditor expects
-import { bytesEqual, toHex } from '../../lib/hex.js';
+//
+// Given a gateway's export too (Fig. 5e/5f), each side is audited as above (the gateway's rows with
+// the chain shape of a gateway's table, anchored by whoever anchors it), and then the two are
+// cross-checked group by group through groupId (auditorCrossCheck.ts), with the rows each side's
+// audit found untrustworthy used to tell which side differs.
+import { bytesEqual, fromHex, toHex } from '../../lib/hex.js';
 import { ERR, InternalError } from '../../lib/errors.js';
 import { checkReceipt, receiptMatchesRows, splitBatch, subTableSizes, treeSizeOf, type Receipt } from './merkleReceipt.js';
 import { verifyRow, type Row } from './rows.js';
-import { ReplayGuard, type VerifyOptions } from './signatureChain.js';
-import { resolverAt, type KeyHistory } from './keyHistory.js';
+import { ReplayGuard, type KeyResolver, type VerifyOptions, type VerifyResult } from './signatureChain.js';
+import { entryAddress, entryValidAt, resolverAt, type KeyHistory, type KeyHistoryEntry } from './keyHistory.js';
+import { crossCheckGroups, summarizeGroups, type CrossCheckSummary, type CrossSide, type GroupReport, type GroupRowRef } from './auditorCrossCheck.js';
 import type { AnchorView } from './auditView.js';
 import type { AnchorJson } from './types.js';
 
@@ -29,6 +35,8 @@ export type TamperReason = 'rows-differ' | 'receipt-invalid' | 'receipt-missing'
 
 export interface SubTableReport {
   table: string;
+  /** With a gateway export: which export the table is from. */
+  side?: CrossSide;
   submitter: string;
   /** Batch index on chain (null for a receipt whose root is not on chain). */
   batch: number | null;
@@ -49,15 +57,22 @@ export interface SubTableReport {
 
 export interface SignatureFailure {
   table: string;
+  side?: CrossSide;
   id: number;
   reason: string;
   signer: { role: string; address: string; index: number } | null;
   detail: string;
   anchoredAt: number | null;
+  /**
+   * revoked-key / key-not-yet-valid: the key the signature was made with (its online address and
+   * public key) and the heights it counts for: rows anchored at from ≤ h < revokedAt.
+   */
+  key?: { online: string; publicKey: string; from: number | null; revokedAt: number | null };
 }
 
 export interface TableSummary {
   table: string;
+  side?: CrossSide;
   submitter: string | null;
   batches: number;
   lastAnchoredId: number;
@@ -73,10 +88,13 @@ export interface AuditReport {
   tables: TableSummary[];
   subTables: SubTableReport[];
   /** Rows inside anchored territory that no batch covers (e.g. below the first batch). */
-  strayRows: { table: string; id: number }[];
-  signatures: { checked: boolean; rows: number; failures: SignatureFailure[] };
-  malformed: { line: number; detail: string }[];
-  receiptErrors: { file: string; detail: string }[];
+  strayRows: { table: string; id: number; side?: CrossSide }[];
+  /** `keys`: where the key histories came from ('key-directory', 'chain', …). */
+  signatures: { checked: boolean; rows: number; failures: SignatureFailure[]; keys?: string };
+  malformed: { line: number; detail: string; side?: CrossSide }[];
+  receiptErrors: { file: string; detail: string; side?: CrossSide }[];
+  /** With a gateway export: the service's and the gateway's tables compared through groupId. */
+  crossCheck?: CrossCheckSummary & { serviceTables: string[]; gatewayTables: string[]; results: GroupReport[] };
 }
 
 export interface AuditTableInput {
@@ -118,6 +136,75 @@ function metaMismatch(r: Receipt, a: Anchored, chainId: string): string | undefi
   if (r.anchor.height !== a.height || toHex(r.anchor.txHash) !== a.txHash) return `the receipt names tx ${toHex(r.anchor.txHash)} at height ${r.anchor.height}; the chain has ${a.txHash} at ${a.height}`;
   if (r.anchor.chainId !== chainId) return `the receipt is for chain ${r.anchor.chainId}, the audit for ${chainId}`;
   return undefined;
+}
+
+/** Every address that signs something in these rows (the keys the audit will look up). */
+export function signersOf(rows: readonly Row[]): Uint8Array[] {
+  const seen = new Map<string, Uint8Array>();
+  const add = (a: Uint8Array | undefined) => {
+    if (a) seen.set(toHex(a), a);
+  };
+  for (const r of rows) {
+    switch (r.kind) {
+      case 'reading':
+        add(r.envelope.reading.deviceId);
+        break;
+      case 'aggregate':
+        for (const m of r.envelope.members) add(m.deviceId);
+        add(r.envelope.aggregate.gatewayId);
+        break;
+      case 'command':
+        add(r.envelope.serviceId);
+        break;
+      case 'feedback':
+        add(r.envelope.command.serviceId);
+        add(r.envelope.feedback.deviceId);
+        break;
+    }
+    if (r.kind !== 'command') {
+      for (const g of r.envelope.gateways) add(g.address);
+      add(r.envelope.service?.address);
+    }
+  }
+  return [...seen.values()];
+}
+
+/**
+ * A signer's signature failed against the key in force at the row's anchoring height: was it made
+ * with another key of the same address, one that does not count at that height (revoked before, or
+ * valid only from later)? Re-verifies the row with that key in place; if the failing signer then
+ * passes, that key made the signature.
+ */
+function staleKey(
+  row: Row,
+  res: Extract<VerifyResult, { ok: false }>,
+  keys: KeyHistory,
+  h: number | undefined,
+  verify: Omit<VerifyOptions, 'replayGuard'>,
+): { reason: 'revoked-key' | 'key-not-yet-valid'; detail: string; key: NonNullable<SignatureFailure['key']> } | undefined {
+  const who = res.failedSigner;
+  if (!who || (res.reason !== 'bad-signature' && res.reason !== 'unknown-key')) return undefined;
+  const addr = fromHex(who.address, 'signer', 20);
+  const base = resolverAt(keys, h);
+  for (const e of keys.keysOf(addr)) {
+    if (entryValidAt(e, h)) continue; // the key in force: it already failed
+    const withIt: KeyResolver = (a) => (bytesEqual(a, addr) ? { type: e.type, publicKey: e.publicKey } : base(a));
+    const again = verifyRow(row, withIt, verify);
+    const passes = again.ok || (again.failedSigner !== undefined ? again.failedSigner.index > who.index : again.reason !== 'malformed');
+    if (!passes) continue;
+    return describeStale(who, e, h);
+  }
+  return undefined;
+}
+
+function describeStale(who: { role: string; address: string }, e: KeyHistoryEntry, h: number | undefined): { reason: 'revoked-key' | 'key-not-yet-valid'; detail: string; key: NonNullable<SignatureFailure['key']> } {
+  const online = toHex(entryAddress(e));
+  const key = { online, publicKey: toHex(e.publicKey), from: e.from ?? null, revokedAt: e.revokedAt ?? null };
+  const row = h === undefined ? 'the row is not anchored yet' : `the row was anchored at height ${h}`;
+  if (e.revokedAt !== undefined && (h === undefined || h >= e.revokedAt)) {
+    return { reason: 'revoked-key', key, detail: `${who.role} ${who.address} signed with online key ${online}, revoked at height ${e.revokedAt}; ${row}, so only a key valid then counts` };
+  }
+  return { reason: 'key-not-yet-valid', key, detail: `${who.role} ${who.address} signed with online key ${online}, valid only from height ${e.from ?? 0}; ${row}` };
 }
 
 /** Audits one table. */
@@ -242,14 +329,21 @@ export async function auditTable(input: AuditTableInput, o: AuditOptions): Promi
   // Chains of signatures, in id order, against the keys valid at each row's anchoring height.
   const failures: SignatureFailure[] = [];
   if (o.keys) {
+    const keys = o.keys;
+    if (keys.prepare) await keys.prepare(signersOf(rows));
     const guard = new ReplayGuard();
     const ordered = [...rows].sort((x, y) => x.id - y.id);
     for (const row of ordered) {
       const h = heightOf(row.id);
       const revoked: string[] = [];
-      const resolver = resolverAt(o.keys, h, (addr, at) => revoked.push(`key of ${toHex(addr)} revoked at height ${at}, row ${h === undefined ? 'not anchored' : `anchored at ${h}`}`));
+      const resolver = resolverAt(keys, h, (addr, at) => revoked.push(`key of ${toHex(addr)} revoked at height ${at}, row ${h === undefined ? 'not anchored' : `anchored at ${h}`}`));
       const res = verifyRow(row, resolver, { ...(o.verify ?? {}), replayGuard: guard });
       if (!res.ok) {
+        const stale = res.failedSigner ? staleKey(row, res, keys, h, o.verify ?? {}) : undefined;
+        if (stale) {
+          failures.push({ table, id: row.id, reason: stale.reason, signer: res.failedSigner ?? null, detail: stale.detail, anchoredAt: h ?? null, key: stale.key });
+          continue;
+        }
         failures.push({
           table, id: row.id, reason: revoked.length > 0 && res.reason === 'unknown-key' ? 'revoked-key' : res.reason,
           signer: res.failedSigner ?? null, detail: revoked.length > 0 ? `${res.detail} (${revoked[0]})` : res.detail, anchoredAt: h ?? null,
@@ -268,11 +362,35 @@ export async function auditTable(input: AuditTableInput, o: AuditOptions): Promi
   };
 }
 
-/** Audits every table present in `rows` (grouped by row.table) with its receipts. */
-export async function audit(
-  tables: { table: string; rows: readonly Row[]; receipts: readonly Receipt[] }[],
-  o: AuditOptions & { submitter?: Uint8Array },
-): Promise<AuditReport> {
+export interface AuditTables {
+  table: string;
+  rows: readonly Row[];
+  receipts: readonly Receipt[];
+}
+
+/** A gateway's export (Fig. 5f), audited beside the service's and cross-checked with it through groupId. */
+export interface GatewayAuditInput {
+  tables: AuditTables[];
+  /** Whose anchors of the gateway's tables count (default: the one their receipts name). */
+  submitter?: Uint8Array;
+  /** Chain shape of the gateway's rows (default: chains before the gateway's own signature). */
+  verify?: Omit<VerifyOptions, 'replayGuard'>;
+  /** Only the service's groups of this gateway (default: every service row with a groupId). */
+  address?: Uint8Array;
+  malformed?: { line: number; detail: string }[];
+  receiptErrors?: { file: string; detail: string }[];
+}
+
+/** A gateway's table holds readings and feedback before its own signature (and no service's). */
+export const GATEWAY_TABLE_SHAPE: Omit<VerifyOptions, 'replayGuard'> = { minGateways: 0, requireService: false };
+
+/**
+ * Audits every table present in `rows` (grouped by row.table) with its receipts; with `gateway`, also
+ * the gateway's tables, then cross-checks the two exports through groupId.
+ */
+export async function audit(tables: AuditTables[], o: AuditOptions & { submitter?: Uint8Array; gateway?: GatewayAuditInput }): Promise<AuditReport> {
+  const g = o.gateway;
+  const tag = <T extends object>(x: T, side: CrossSide): T => (g ? { ...x, side } : x);
   const report: AuditReport = {
     ok: true,
     chainId: o.view.chainId,
@@ -280,23 +398,55 @@ export async function audit(
     tables: [],
     subTables: [],
     strayRows: [],
-    signatures: { checked: o.keys !== undefined, rows: 0, failures: [] },
-    malformed: o.malformed ?? [],
-    receiptErrors: o.receiptErrors ?? [],
+    signatures: { checked: o.keys !== undefined, rows: 0, failures: [], ...(o.keys ? { keys: o.keys.source ?? 'key-directory' } : {}) },
+    malformed: (o.malformed ?? []).map((m) => tag(m, 'service')),
+    receiptErrors: (o.receiptErrors ?? []).map((e) => tag(e, 'service')),
   };
-  for (const t of tables) {
-    const r = await auditTable({ table: t.table, rows: t.rows, receipts: t.receipts, ...(o.submitter ? { submitter: o.submitter } : {}) }, o);
-    report.tables.push(r.summary);
-    report.subTables.push(...r.subTables);
-    report.strayRows.push(...r.strayRows);
-    report.signatures.failures.push(...r.failures);
-    if (o.keys) report.signatures.rows += t.rows.length;
+  // Rows each side's audit found untrustworthy, for the cross-check: failed chains of signatures,
+  // tampered sub-tables' ranges, stray rows.
+  const bad = new Set<string>();
+  const badRanges: { side: CrossSide; table: string; firstId: number; lastId: number }[] = [];
+  const sides: [CrossSide, AuditTables[], AuditOptions & { submitter?: Uint8Array }][] = [['service', tables, o]];
+  if (g) {
+    const gatewayOpts: AuditOptions & { submitter?: Uint8Array } = {
+      view: o.view,
+      verify: g.verify ?? GATEWAY_TABLE_SHAPE,
+      ...(o.keys ? { keys: o.keys } : {}),
+      ...(g.submitter ? { submitter: g.submitter } : {}),
+    };
+    sides.push(['gateway', g.tables, gatewayOpts]);
+    report.malformed.push(...(g.malformed ?? []).map((m) => tag(m, 'gateway')));
+    report.receiptErrors.push(...(g.receiptErrors ?? []).map((e) => tag(e, 'gateway')));
+  }
+  for (const [side, list, opts] of sides) {
+    for (const t of list) {
+      const r = await auditTable({ table: t.table, rows: t.rows, receipts: t.receipts, ...(opts.submitter ? { submitter: opts.submitter } : {}) }, opts);
+      report.tables.push(tag(r.summary, side));
+      report.subTables.push(...r.subTables.map((x) => tag(x, side)));
+      report.strayRows.push(...r.strayRows.map((x) => tag(x, side)));
+      report.signatures.failures.push(...r.failures.map((x) => tag(x, side)));
+      if (o.keys) report.signatures.rows += t.rows.length;
+      for (const f of r.failures) bad.add(`${side}|${f.table}|${f.id}`);
+      for (const x of r.strayRows) bad.add(`${side}|${x.table}|${x.id}`);
+      for (const x of r.subTables) if (x.status !== 'OK') badRanges.push({ side, table: x.table, firstId: x.firstId, lastId: x.lastId });
+    }
+  }
+  if (g) {
+    const suspect = (x: GroupRowRef) =>
+      bad.has(`${x.side}|${x.table}|${x.id}`) || badRanges.some((b) => b.side === x.side && b.table === x.table && x.id >= b.firstId && x.id <= b.lastId);
+    const results = crossCheckGroups(
+      tables.flatMap((t) => t.rows),
+      g.tables.flatMap((t) => t.rows),
+      { suspect, ...(g.address ? { gateway: g.address } : {}) },
+    );
+    report.crossCheck = { ...summarizeGroups(results), serviceTables: tables.map((t) => t.table), gatewayTables: g.tables.map((t) => t.table), results };
   }
   report.ok =
     report.subTables.every((s) => s.status === 'OK') &&
     report.strayRows.length === 0 &&
     report.signatures.failures.length === 0 &&
     report.malformed.length === 0 &&
-    report.receiptErrors.length === 0;
+    report.receiptErrors.length === 0 &&
+    (report.crossCheck?.differ ?? 0) === 0;
   return report;
 }

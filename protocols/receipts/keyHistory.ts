@@ -2,37 +2,65 @@
 // an online key revoked at height H is accepted only for rows anchored before H". The auditor binds
 // a KeyResolver (signatureChain.ts) to each batch's anchoring height through `resolverAt`.
 //
-// Sources: a key directory file (below) now; the identity module's online-key history once it lands
-// (it will implement KeyHistory over proven queries). Off-chain: the state machine never imports this.
+// Sources: a key directory file (below; plain keys of devices and gateways, written by `data ingest`),
+// and the identity module's online-key history read through proven `identity/keyHistory` queries
+// (`ChainKeyHistory`): for an address the chain knows as an identity (or as one of its online keys)
+// only the chain's history counts, with each key valid for rows anchored at heights from ≤ h < to
+// (the identity module's `keyValidAt`). Off-chain: the state machine never imports this.
 import { readFile } from 'node:fs/promises';
-import { ERR, InvalidMessageError } from '../../lib/errors.js';
+import { ERR, InternalError, InvalidMessageError } from '../../lib/errors.js';
 import { fromHex, toHex } from '../../lib/hex.js';
-import { CURVE_NAMES, assertPublicKey, keyTypeFromName, parseAddress, type KeyType } from '../../crypto/keys.js';
+import { CURVE_NAMES, addressOf, assertPublicKey, keyTypeFromName, parseAddress, type KeyType } from '../../crypto/keys.js';
+import { keyValidAt, type KeyPeriod } from '../identity/index.js';
 import type { KeyResolver, ResolvedKey } from './signatureChain.js';
+import type { ProofSource } from './auditView.js';
 import { writeFileAtomic } from './receiptDir.js';
 
 export interface KeyHistoryEntry extends ResolvedKey {
   /** The key is revoked as of this height: it counts only for rows anchored at a lower height. */
   revokedAt?: number;
+  /** The key counts only for rows anchored at this height or later (default: from the start). */
+  from?: number;
 }
 
 export interface KeyHistory {
   /** Every key the address has had, current first or in any order. */
   keysOf(address: Uint8Array): readonly KeyHistoryEntry[];
+  /**
+   * Fetches what `keysOf` will need for these addresses (histories read from the chain); the
+   * auditor calls it with every signer of the rows before verifying them.
+   */
+  prepare?(addresses: Iterable<Uint8Array>): Promise<void>;
+  /** Where the history comes from, for reports. */
+  readonly source?: string;
 }
 
 /** Why a key lookup failed, for reports. */
 export type KeyVerdict = { key: ResolvedKey } | { revokedAt: number } | undefined;
 
+/** keyValidAt looks the key up by its online address; here the entry is already the key's, so a fixed label stands for it (no hex per lookup). */
+const THIS_KEY = 'this-key';
+
+/**
+ * Whether `e` counts for a row anchored at `anchoredAt`: from ≤ anchoredAt < revokedAt (keyValidAt,
+ * the identity module's rule, on this one entry); a row not anchored yet (undefined) needs a key
+ * never revoked.
+ */
+export function entryValidAt(e: KeyHistoryEntry, anchoredAt: number | undefined): boolean {
+  if (anchoredAt === undefined) return e.revokedAt === undefined;
+  const period: KeyPeriod = { online: THIS_KEY, from: e.from ?? 0, to: e.revokedAt };
+  return keyValidAt([period], THIS_KEY, anchoredAt);
+}
+
 /**
  * The key that counts for `address` for a row anchored at `anchoredAt` (undefined: not anchored,
- * so only a key never revoked counts). The first entry not revoked by then wins.
+ * so only a key never revoked counts). The first entry valid then wins.
  */
 export function keyAt(history: KeyHistory, address: Uint8Array, anchoredAt: number | undefined): KeyVerdict {
   let revokedAt: number | undefined;
   for (const e of history.keysOf(address)) {
-    if (e.revokedAt === undefined || (anchoredAt !== undefined && anchoredAt < e.revokedAt)) return { key: { type: e.type, publicKey: e.publicKey } };
-    revokedAt = revokedAt === undefined ? e.revokedAt : Math.min(revokedAt, e.revokedAt);
+    if (entryValidAt(e, anchoredAt)) return { key: { type: e.type, publicKey: e.publicKey } };
+    if (e.revokedAt !== undefined) revokedAt = revokedAt === undefined ? e.revokedAt : Math.min(revokedAt, e.revokedAt);
   }
   return revokedAt === undefined ? undefined : { revokedAt };
 }
@@ -150,4 +178,100 @@ export async function mergeKeyDirectory(file: string, entries: readonly Director
   const merged = [...existing, ...entries.filter((e) => !seen.has(toHex(e.address) + toHex(e.publicKey)))];
   await writeFileAtomic(file, JSON.stringify(directoryToJson(merged), null, 2) + '\n');
   return merged;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The identity module's key history, read through proven queries.
+
+/** `identity/keyHistory {addr}` as the query answers it. */
+export interface KeyHistoryJson {
+  offline: string;
+  entries: { online: string; keyType: string; pub: string; from: number; to: number | null }[];
+}
+
+function parseHistory(v: unknown, addr: string): KeyHistoryJson {
+  const where = `identity/keyHistory ${addr}`;
+  if (typeof v !== 'object' || v === null) bad(where, 'expected {offline, entries}');
+  const o = v as Partial<KeyHistoryJson>;
+  if (typeof o.offline !== 'string' || !Array.isArray(o.entries)) bad(where, 'expected {offline, entries}');
+  for (const e of o.entries) {
+    if (typeof e?.online !== 'string' || typeof e.keyType !== 'string' || typeof e.pub !== 'string' || typeof e.from !== 'number' || (e.to !== null && typeof e.to !== 'number')) {
+      bad(where, 'bad history entry');
+    }
+  }
+  return o as KeyHistoryJson;
+}
+
+/** One online key of an identity, as the chain records it. */
+export interface ChainKeyEntry extends KeyHistoryEntry {
+  /** The online key's address. */
+  online: Uint8Array;
+  /** The identity (offline address) it signs for. */
+  offline: Uint8Array;
+}
+
+/**
+ * Key histories from the chain: `identity/keyHistory` for every address, each answer a proven query
+ * (the ProofSource verifies it with protocols/verify.ts against a certified header and the trusted
+ * validator set). An address the chain knows — an identity, or one of its online keys — gets the
+ * chain's history only (a key directory's entry for it is ignored: it cannot know of revocations);
+ * any other address (plain device and gateway keys) falls back to `fallback`. `keysOf` refuses an
+ * address that was not `prepare`d, so that no signer silently escapes the chain's history.
+ */
+export class ChainKeyHistory implements KeyHistory {
+  readonly source = 'chain';
+  private readonly chain = new Map<string, ChainKeyEntry[] | null>();
+  /** The height of the proven answer each history was read at. */
+  private readonly heights = new Map<string, number>();
+
+  constructor(
+    private readonly proofs: ProofSource,
+    private readonly fallback?: KeyHistory,
+  ) {}
+
+  async prepare(addresses: Iterable<Uint8Array>): Promise<void> {
+    for (const a of addresses) {
+      const k = toHex(a);
+      if (this.chain.has(k)) continue;
+      const { value, height } = await this.proofs.query('identity/keyHistory', { addr: k });
+      const h = parseHistory(value, k);
+      const offline = fromHex(h.offline, 'offline', 20);
+      // Asked for an online key: only that key counts for it (it signs for its identity's address otherwise).
+      const entries = h.entries
+        .filter((e) => h.offline.toLowerCase() === k || e.online.toLowerCase() === k)
+        .map((e, i): ChainKeyEntry => ({
+          online: fromHex(e.online, `entries[${i}].online`, 20),
+          offline,
+          type: keyTypeFromName(e.keyType),
+          publicKey: fromHex(e.pub, `entries[${i}].pub`, 33),
+          from: e.from,
+          ...(e.to !== null ? { revokedAt: e.to } : {}),
+        }));
+      this.chain.set(k, entries.length > 0 ? entries : null);
+      this.heights.set(k, height);
+      if (this.fallback?.prepare) await this.fallback.prepare([a]);
+    }
+  }
+
+  /** Whether the chain has a key history for this address (after prepare). */
+  onChain(address: Uint8Array): boolean {
+    return Boolean(this.chain.get(toHex(address)));
+  }
+
+  /** The chain height the address's history was proven at. */
+  provenAt(address: Uint8Array): number | undefined {
+    return this.heights.get(toHex(address));
+  }
+
+  keysOf(address: Uint8Array): readonly KeyHistoryEntry[] {
+    const k = toHex(address);
+    const c = this.chain.get(k);
+    if (c === undefined) throw new InternalError(ERR.NOT_FOUND, `ChainKeyHistory: ${k} was not prepared (call prepare with every signer first)`);
+    return c ?? this.fallback?.keysOf(address) ?? [];
+  }
+}
+
+/** The online key's address of a history entry (for reports). */
+export function entryAddress(e: KeyHistoryEntry): Uint8Array {
+  return 'online' in e && e.online instanceof Uint8Array ? e.online : addressOf(e.type, e.publicKey);
 }
