@@ -7,7 +7,13 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-export const median = (xs: readonly number[]): number => percentile(xs, 50);
+/** The middle value (mean of the two middle ones for an even count); NaN for no samples. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
 export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
