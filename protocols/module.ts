@@ -51,6 +51,10 @@ export interface StoreAccess {
 export interface ReaderAccess {
   readerOf(moduleId: number): ModuleReader;
 }
+/** The read-only side of a StoreAccess, for keepers that take a ReaderAccess. */
+export function readerAccess(access: StoreAccess): ReaderAccess {
+  return { readerOf: (id) => access.storeOf(id) };
+}
 
 export interface TxContext {
   state: ModuleStore;

@@ -2,10 +2,10 @@
 // format: never renumber, only add.
 import type { NativeModule, ReaderAccess } from './module.js';
 import { bankModule, bankKeeper, readAccount, moduleAddress, FEE_COLLECTOR } from './bank/index.js';
-import { createIdentityModule, identityKeeper } from './identity/index.js';
+import { createIdentityModule, identityKeeper, caGovernance } from './identity/index.js';
 import { createReputationModule, reputationKeeper } from './reputation/index.js';
 import { receiptsModule } from './receipts/index.js';
-import { validatorsModule } from './validators/index.js';
+import { createValidatorsModule } from './validators/index.js';
 
 export const MODULE_IDS = {
   bank: 1,
@@ -37,7 +37,7 @@ export function defaultModules(): NativeModule[] {
     identity as unknown as NativeModule,
     reputation as unknown as NativeModule,
     receiptsModule as unknown as NativeModule,
-    validatorsModule as unknown as NativeModule,
+    createValidatorsModule({ identity: caGovernance }) as unknown as NativeModule,
   ];
 }
 

@@ -2,13 +2,14 @@
 // - resolveSigner: maps a transaction's signing key to the offline identity for the method's role;
 // - identityKeeper: read-only lookups (online → offline, current key, name → owner) for reputation
 //   and later modules;
-// - caGovernance: the seam through which a validator-approved CA-set change will be applied.
+// - caGovernance: the CA set, changed only by the validators module after 2f+1 validators approve.
 import { ProtocolError, ERR } from '../../lib/errors.js';
 import { bytesEqual, toHex } from '../../lib/hex.js';
 import type { KeyType } from '../../crypto/keys.js';
 import type { ReaderAccess, SignerRole, StoreAccess } from '../module.js';
 import { IdentityReader, IdentityStore } from './store.js';
 import { IDENTITY_MODULE_ID } from './id.js';
+import { IDENTITY_ERR } from './errors.js';
 import { nameState, type NameState } from './status.js';
 
 const reader = (a: ReaderAccess) => new IdentityReader(a.readerOf(IDENTITY_MODULE_ID));
@@ -92,17 +93,27 @@ export const identityKeeper = {
 export type IdentityKeeper = typeof identityKeeper;
 
 /**
- * The CA set. Genesis writes it; later, the validator-set module (MODULE_IDS.validators) will call
- * these after 2f+1 validators approve a change (SPEC §5.1 "CA set in genesis or by validator
- * vote"). No transaction of this module changes the CA set.
+ * The CA set. Genesis writes it; afterwards only the validators module (MODULE_IDS.validators)
+ * changes it, after 2f+1 validators approve (SPEC §5.1 "CA set in genesis or by validator vote").
+ * No transaction of this module changes the CA set.
  */
 export const caGovernance = {
+  isCa(access: ReaderAccess, ca: Uint8Array): boolean {
+    return !!reader(access).ca(ca);
+  },
+  /** Why `ca` cannot be a CA, or undefined: a CA is named by an offline address, never an online key. */
+  caRefusal(access: ReaderAccess, ca: Uint8Array): string | undefined {
+    return reader(access).onlineOwner(ca) ? `${toHex(ca)} is an online key; a CA is named by its offline address` : undefined;
+  },
   addCa(access: StoreAccess, ca: Uint8Array, height: number): void {
     const s = new IdentityStore(access.storeOf(IDENTITY_MODULE_ID));
-    if (s.onlineOwner(ca)) throw new ProtocolError('IDENTITY_BAD_CA', `${toHex(ca)} is an online key; a CA is named by its offline address`);
-    if (!s.ca(ca)) s.setCa(ca, { since: height });
+    if (s.onlineOwner(ca)) throw new ProtocolError(IDENTITY_ERR.BAD_CA, `${toHex(ca)} is an online key; a CA is named by its offline address`);
+    if (s.ca(ca)) throw new ProtocolError(IDENTITY_ERR.BAD_CA, `${toHex(ca)} is already a CA`);
+    s.setCa(ca, { since: height });
   },
   removeCa(access: StoreAccess, ca: Uint8Array): void {
-    new IdentityStore(access.storeOf(IDENTITY_MODULE_ID)).setCa(ca, undefined);
+    const s = new IdentityStore(access.storeOf(IDENTITY_MODULE_ID));
+    if (!s.ca(ca)) throw new ProtocolError(IDENTITY_ERR.BAD_CA, `${toHex(ca)} is not a CA`);
+    s.setCa(ca, undefined);
   },
 };

@@ -31,6 +31,5 @@ export const ESCROW = {
 } as const;
 
 /** A StoreAccess read through as a ReaderAccess (handlers pass their access to read-only keepers). */
-export function asReader(access: StoreAccess): ReaderAccess {
-  return { readerOf: (id) => access.storeOf(id) };
-}
+/** The read-only side of a StoreAccess. */
+export { readerAccess as asReader } from '../module.js';

@@ -43,9 +43,12 @@ t.test('CA governance seam: add and remove outside transactions (for a validator
   const reader = () => new IdentityReader(scopedReader(overlay, 2));
   caGovernance.addCa(access, ca, 42);
   t.same(reader().ca(ca), { since: 42 });
-  caGovernance.addCa(access, ca, 50);
-  t.same(reader().ca(ca), { since: 42 }, 'adding twice keeps the first height');
-  t.throws(() => caGovernance.addCa(access, gw.on, 1), /online key/);
+  t.ok(caGovernance.isCa({ readerOf: (id) => scopedReader(overlay, id) }, ca));
+  t.throws(() => caGovernance.addCa(access, ca, 50), { code: IDENTITY_ERR.BAD_CA, message: /already a CA/ });
+  t.same(reader().ca(ca), { since: 42 }, 'a second add changes nothing');
+  t.throws(() => caGovernance.addCa(access, gw.on, 1), { code: IDENTITY_ERR.BAD_CA, message: /online key/ });
+  t.match(caGovernance.caRefusal({ readerOf: (id) => scopedReader(overlay, id) }, gw.on), /online key/);
   caGovernance.removeCa(access, ca);
   t.equal(reader().ca(ca), undefined);
+  t.throws(() => caGovernance.removeCa(access, ca), { code: IDENTITY_ERR.BAD_CA, message: /not a CA/ }, 'removing a non-CA is refused');
 });

@@ -1,4 +1,4 @@
-// Shared harness for the identity and reputation tests: a single-validator chain with both modules,
+// Shared harness for the identity and reputation tests: a chain (one validator unless given more) with the modules,
 // typed transaction builders with automatic nonces, invariants (every module's, bank conservation
 // included) after every block, and snapshots to prove that a refused transaction changed nothing.
 import type { Test } from 'tap';
@@ -16,11 +16,14 @@ import { argsCodecs as identityArgs } from '../../../../protocols/identity/codec
 import { argsCodecs as reputationArgs } from '../../../../protocols/reputation/codec.js';
 import { signPop, nameCommitment, type IdentityMsgs } from '../../../../protocols/identity/index.js';
 import type { ReputationMsgs } from '../../../../protocols/reputation/index.js';
+import { argsCodecs as validatorsArgs } from '../../../../protocols/validators/codec.js';
+import type { ValidatorsMsgs } from '../../../../protocols/validators/index.js';
 import type { TxResult } from '../../../../state/block.js';
 
 export { CHAIN_ID, addr, testKey, KeyType, toHex };
 export const IDENTITY = 2;
 export const REPUTATION = 3;
+export const VALIDATORS = 7;
 export const BANK = 1;
 
 /** Short periods so that tests move through them in a few 1-second blocks. */
@@ -79,6 +82,8 @@ export interface HarnessOptions {
   notary?: Uint8Array;
   identityParams?: Record<string, unknown>;
   reputationParams?: Record<string, unknown>;
+  /** Genesis validators' consensus keys (default: one), for validators-module transactions. */
+  validators?: KeyPair[];
 }
 
 export class Harness {
@@ -95,6 +100,7 @@ export class Harness {
   static async create(t: Test, o: HarnessOptions = {}): Promise<Harness> {
     const amount = o.amount ?? 1_000_000n;
     const c = await testChain({
+      ...(o.validators ? { validators: o.validators } : {}),
       funded: (o.funded ?? []).map((k) => [k, amount] as [KeyPair, bigint]),
       extra: {
         identity: { cas: (o.cas ?? []).map((a) => toChecksumAddress(a)), params: { ...FAST_IDENTITY_PARAMS, ...(o.identityParams ?? {}) } },
@@ -145,6 +151,11 @@ export class Harness {
     return buildTx(key, { chainId: CHAIN_ID, nonce: this.nonce(key), ...ids, args: encode(reputationArgs[method], args), fee: 0n });
   }
 
+  /** A validators-module transaction (CA-set governance), signed with a consensus key. */
+  gov<K extends keyof ValidatorsMsgs>(key: KeyPair, method: K, args: ValidatorsMsgs[K]): Uint8Array {
+    return buildTx(key, { chainId: CHAIN_ID, nonce: this.nonce(key), ...this.methodId('validators', method), args: encode(validatorsArgs[method], args), fee: 0n });
+  }
+
   /** Raw args bytes (for malformed-args tests). */
   raw(key: KeyPair, module: string, method: string, args: Uint8Array): Uint8Array {
     return buildTx(key, { chainId: CHAIN_ID, nonce: this.nonce(key), ...this.methodId(module, method), args, fee: 0n });
@@ -181,7 +192,7 @@ export class Harness {
 
   async snapshot(): Promise<Snapshot> {
     const modules: Record<number, string[]> = {};
-    for (const id of [IDENTITY, REPUTATION]) {
+    for (const id of [IDENTITY, REPUTATION, VALIDATORS]) {
       const rows: string[] = [];
       for await (const [k, v] of scopedReader(this.c.store, id).entries(new Uint8Array(0))) rows.push(`${toHex(k)}=${toHex(v)}`);
       modules[id] = rows;
@@ -217,7 +228,7 @@ export class Harness {
     const cert = this.c.app.blocks.certificate(answer.height)!;
     await verifyQueryAnswer({
       modules: this.c.app.modules,
-      validators: this.c.app.genesis.validators,
+      validators: this.c.validatorsAt(answer.height),
       chainId: CHAIN_ID,
       headerHex: toHex(encode(headerCodec, block.header)),
       certificateHex: toHex(encode(commitCertificateCodec, cert)),

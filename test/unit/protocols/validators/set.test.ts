@@ -1,18 +1,18 @@
 import t from 'tap';
-import { App } from '../../../protocols/app.js';
-import { defaultModules } from '../../../protocols/registry.js';
-import { MemoryKvStore } from '../../../state/kvStore.js';
-import { parseGenesis } from '../../../state/genesis.js';
-import { validatorSetHash, validatorAddress, quorum, type Validator } from '../../../state/block.js';
-import { validatorSetCodec } from '../../../state/block.js';
-import { buildModuleTx } from '../../../protocols/txBuilder.js';
-import { indexModules } from '../../../protocols/registry.js';
-import { toHex } from '../../../lib/hex.js';
-import { KeyType, type KeyPair } from '../../../crypto/keys.js';
-import { proposalId, VALIDATORS_ERR, validatorsModule } from '../../../protocols/validators/index.js';
-import { encode } from '../../../lib/encoding.js';
-import { buildTx } from '../../../state/tx.js';
-import { testKey, certify, GENESIS_TIME } from '../../utils/chain.js';
+import { App } from '../../../../protocols/app.js';
+import { defaultModules } from '../../../../protocols/registry.js';
+import { MemoryKvStore } from '../../../../state/kvStore.js';
+import { parseGenesis } from '../../../../state/genesis.js';
+import { validatorSetHash, validatorAddress, quorum, type Validator } from '../../../../state/block.js';
+import { validatorSetCodec } from '../../../../state/block.js';
+import { buildModuleTx } from '../../../../protocols/txBuilder.js';
+import { indexModules } from '../../../../protocols/registry.js';
+import { toHex } from '../../../../lib/hex.js';
+import { KeyType, type KeyPair } from '../../../../crypto/keys.js';
+import { proposalId, VALIDATORS_ERR, createValidatorsModule } from '../../../../protocols/validators/index.js';
+import { encode } from '../../../../lib/encoding.js';
+import { buildTx } from '../../../../state/tx.js';
+import { testKey, certify, GENESIS_TIME } from '../../../utils/chain.js';
 
 const CHAIN = 'test-chain';
 const keys = [0, 1, 2, 3, 4].map((i) => testKey(`vs-${i}`, KeyType.p256));
@@ -75,6 +75,7 @@ t.test('a set change needs a quorum of current validators and takes effect two h
   b = await block([tx(keys[4]!, 'propose', { validators: setJson })]);
   t.equal(b.results[0]!.code, VALIDATORS_ERR.SAME_SET, 'the new member may now propose; the same set is refused');
   // the tx builder refuses a bad set before signing, so build this one by hand
+  const validatorsModule = createValidatorsModule();
   const badArgs = encode(validatorsModule.methods.propose.args, { validators: [...newSet, newSet[0]!] });
   b = await block([buildTx(keys[4]!, { chainId: CHAIN, nonce: 2, moduleId: validatorsModule.id, methodId: validatorsModule.methods.propose.id, args: badArgs, fee: 0n })]);
   t.equal(b.results[0]!.code, 'TX_BAD_ARGS', 'a set with a duplicate key is refused');
