@@ -52,6 +52,8 @@ export interface DriverOptions {
   log?: DriverLog;
   onCommit?: (b: CommittedBlock, view: number) => void;
   onViewChange?: (height: number, view: number, reason: 'timeout' | 'joined') => void;
+  /** After a validator-set change took effect (the set that signs from the next height on). */
+  onValidatorSet?: (validators: readonly Validator[]) => void;
   onError?: (e: unknown) => void;
 }
 
@@ -66,6 +68,10 @@ export class PbftDriver {
   private syncing = false;
   private validators: Validator[];
   self: number;
+  /** The validator set the core runs with (consensus messages name validators by index in it). */
+  get validatorSet(): readonly Validator[] {
+    return this.validators;
+  }
   private readonly chainId: string;
   private readonly timers: Timers;
   private readonly log: DriverLog;
@@ -276,6 +282,7 @@ export class PbftDriver {
     this.validators = next;
     this.self = next.findIndex((v) => bytesEqual(v.consensusKey, this.o.key.publicKey));
     this.log.info('validator set changed', { height: info.height + 1, n: next.length, self: this.self });
+    this.o.onValidatorSet?.(next);
     if (this.self < 0) {
       this.log.warn('this node is no longer a validator; it stops voting');
       this.running = false;

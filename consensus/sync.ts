@@ -38,7 +38,7 @@ export function serveSync(blocks: BlockStore, req: Uint8Array): Uint8Array {
 
 export interface SyncDeps {
   app: Application;
-  validators: Validator[];
+  validators: readonly Validator[];
   /** Asks validator `peer` for blocks; rejects on timeout or transport errors. */
   request(peer: number, req: Uint8Array): Promise<Uint8Array>;
   /** Peer sent something invalid (bad certificate, wrong block). */

@@ -128,14 +128,15 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     });
   } else {
     const p2pKey = await loadKeyFile(p.p2pKey, undefined);
-    const validators = genesis.validators;
-    const peerOf = (i: number | undefined) => (i === undefined ? undefined : validators[i]?.peerId);
+    // consensus names validators by index in the set in force (the driver's, which follows changes)
+    const peerOf = (i: number | undefined) => (i === undefined ? undefined : driver.validatorSet[i]?.peerId || undefined);
     p2p = await createP2p(genesis.chainId, {
       privateKey: p2pKey.privateKey,
       host: config.p2p.host,
       port: config.p2p.port,
       peers: config.p2p.peers,
-      allowedPeers: validators.map((v) => v.peerId),
+      // every validator ever in the set may connect: removed ones keep following the chain by sync
+      allowedPeers: app.info().validators.map((v) => v.peerId),
       maxMessageBytes: 32 * 1024 * 1024,
       log: plog,
     });
@@ -151,9 +152,12 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
         syncBlocks(
           {
             app,
-            validators,
-            request: (peer, req) => net.requestSync(validators[peer]!.peerId, req, 10_000),
-            penalize: (peer, reason) => net.penalize(validators[peer]!.peerId, reason),
+            validators: driver.validatorSet,
+            request: (peer, req) => net.requestSync(peerOf(peer) ?? '', req, 10_000),
+            penalize: (peer, reason) => {
+              const id = peerOf(peer);
+              if (id) net.penalize(id, reason);
+            },
             log: plog,
           },
           to,
@@ -178,6 +182,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
         metrics.view.set(view);
         metrics.viewChanges.inc({ reason });
       },
+      onValidatorSet: (set) => net.allowPeers(set.map((v) => v.peerId).filter((id) => id !== '')),
       onError,
     });
     net.onMessage((raw) => driver.deliver(raw));

@@ -1,6 +1,7 @@
 // The node's networking (SPEC §3): libp2p over TCP + Noise + Yamux with a secp256k1 identity,
 // static bootstrap peers redialled with bounded backoff, and three channels:
-//   tx          gossipsub topic /iotchain/<chainId>/tx/1 (StrictNoSign: message id = sha256(data))
+//   txs         gossipsub topic /iotchain/<chainId>/txs/1 (StrictNoSign: message id = sha256(data)):
+//               batches of raw txs collected for a few ms (txBatch.ts), one message per batch
 //   consensus   protocol /iotchain/<chainId>/consensus/1: one long-lived stream per peer, length-
 //               prefixed frames (chosen over gossipsub by measurement: bench/p2p.ts, BENCHMARKS.md)
 //   sync        protocol /iotchain/<chainId>/sync/1: one stream per request/response
@@ -21,6 +22,7 @@ import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { IotchainError, InvalidMessageError, ERR, errorMessage } from '../lib/errors.js';
 import { PeerScores, DEFAULT_PENALTY, type PeerScoreOptions } from './peerScore.js';
 import { OutboundChannels, receiveFrames, request, respond, badFrameOf, type BadFrame } from './p2pProtocols.js';
+import { TxBatcher, decodeTxBatch, maxBatchBytes, DEFAULT_TX_BATCH, type TxBatchLimits } from './txBatch.js';
 import type { Log } from '../lib/log.js';
 
 /** The injected logger (lib/log.ts). */
@@ -40,6 +42,8 @@ export interface P2pOptions {
   maxMessageBytes?: number;
   /** Largest gossiped transaction. Default 128 KiB. */
   maxTxBytes?: number;
+  /** Tx gossip batches: most txs and bytes per batch, and how long a batch collects. Default 1024 txs, 512 KiB, 5 ms. */
+  txBatch?: { maxTxs?: number; maxBytes?: number; delayMs?: number };
   /** Redial delays for static peers: `initialMs` doubling to `maxMs` (±20 % jitter). Default 250 ms → 10 s. */
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Peer scoring (threshold, decay, ban lengths). */
@@ -66,9 +70,16 @@ export interface P2p {
   connectedPeers(): string[];
   /** Peers exchanging tx gossip with us (subscribed to the tx topic). */
   gossipPeers(): string[];
+  /** Queues a tx for the next gossip batch; resolves when the batch is published. */
   publishTx(raw: Uint8Array): Promise<void>;
-  /** The handler validates: returning accepts and relays; InvalidMessageError rejects and scores the relayer down; any other error drops the tx. */
+  /**
+   * Called for each tx of a received batch. The handler validates: a batch whose txs all return
+   * (or fail benignly) is accepted and relayed if any was new; a tx rejected with InvalidMessageError
+   * rejects the batch (not relayed) and scores the relayer down once; any other error drops the tx.
+   */
   onTx(handler: TxHandler): void;
+  /** Adds peer ids to the allow-list (new validators after a validator-set change); no-op without one. */
+  allowPeers(peerIds: string[]): void;
   /** Sends to every connected (allowed) peer, never to ourselves; never rejects because of one peer. */
   broadcast(msg: Uint8Array): Promise<void>;
   /** Sends to one connected peer; rejects with P2P_NOT_CONNECTED or a stream error. */
@@ -101,7 +112,7 @@ export const DEFAULT_MAX_TX_BYTES = 128 * 1024;
 export const PENALTY = { BAD_FRAME: 50, INVALID_MESSAGE: DEFAULT_PENALTY } as const;
 
 export const topics = (chainId: string) => ({
-  tx: `/iotchain/${chainId}/tx/1`,
+  tx: `/iotchain/${chainId}/txs/1`,
   consensus: `/iotchain/${chainId}/consensus/1`,
   sync: `/iotchain/${chainId}/sync/1`,
 });
@@ -148,6 +159,12 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   const names = topics(chainId);
   const maxMsg = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const maxTx = opts.maxTxBytes ?? DEFAULT_MAX_TX_BYTES;
+  const batchLimits: TxBatchLimits = {
+    maxTxBytes: maxTx,
+    maxTxs: opts.txBatch?.maxTxs ?? DEFAULT_TX_BATCH.maxTxs,
+    maxBytes: opts.txBatch?.maxBytes ?? DEFAULT_TX_BATCH.maxBytes,
+  };
+  const maxBatch = maxBatchBytes(batchLimits);
   const initialDelay = opts.reconnect?.initialMs ?? 250;
   const maxDelay = opts.reconnect?.maxMs ?? 10_000;
   const viaGossip = opts.consensusBroadcast === 'gossip';
@@ -161,6 +178,14 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     }
   };
   const allowed = opts.allowedPeers === undefined ? undefined : new Set(opts.allowedPeers.map((p) => configPeerId(p, 'allowed peer')));
+  const batcher = new TxBatcher({
+    limits: batchLimits,
+    delayMs: opts.txBatch?.delayMs ?? DEFAULT_TX_BATCH.delayMs,
+    publish: async (batch) => {
+      await gossipBackpressure();
+      await pubsub.publish(names.tx, batch);
+    },
+  });
   const scores = new PeerScores(opts.scoring);
 
   const statics: StaticPeer[] = opts.peers.map((s) => {
@@ -210,7 +235,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
         ignoreDuplicatePublishError: true,
         emitSelf: false,
         allowedTopics: viaGossip ? [names.tx, names.consensus] : [names.tx],
-        maxInboundDataLength: Math.max(4 * 1024 * 1024, viaGossip ? maxMsg : maxTx) + 64 * 1024,
+        maxInboundDataLength: Math.max(4 * 1024 * 1024, viaGossip ? maxMsg : maxBatch) + 64 * 1024,
         maxOutboundBufferSize: 16 * 1024 * 1024,
         // Validators may share an IP; the co-location penalty would graylist them.
         scoreParams: { IPColocationFactorWeight: 0 },
@@ -316,16 +341,44 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   };
 
   // ---- gossip ----
+  /** A batch of txs: every tx goes to the handler; one invalid tx rejects the batch and costs the relayer one penalty. */
+  const deliverTxBatch = async (data: Uint8Array, from: string): Promise<TopicValidatorResult> => {
+    let txs: Uint8Array[];
+    try {
+      txs = decodeTxBatch(data, batchLimits);
+    } catch (e) {
+      penalize(from, `tx gossip: ${e instanceof IotchainError ? e.code : 'undecodable'} batch`, PENALTY.BAD_FRAME);
+      return TopicValidatorResult.Reject;
+    }
+    const h = txHandler;
+    if (h === undefined) return TopicValidatorResult.Ignore;
+    let ok = 0;
+    let invalid: InvalidMessageError | undefined;
+    for (const raw of txs) {
+      try {
+        await h(raw, from);
+        ok++;
+      } catch (e) {
+        if (e instanceof InvalidMessageError) invalid ??= e;
+        else log.debug('tx gossip handler failed', { peer: from, err: errorMessage(e) });
+      }
+    }
+    if (invalid !== undefined) {
+      penalize(from, `tx gossip: ${invalid.code}`, PENALTY.INVALID_MESSAGE);
+      return TopicValidatorResult.Reject;
+    }
+    return ok > 0 ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore;
+  };
   const validate = async (what: 'tx' | 'consensus', peer: PeerId, msg: Message): Promise<TopicValidatorResult> => {
     const from = peer.toString();
-    const max = what === 'tx' ? maxTx : maxMsg;
+    const max = what === 'tx' ? maxBatch : maxMsg;
     if (msg.type !== 'unsigned' || msg.data.length === 0 || msg.data.length > max) {
       penalize(from, `${what} gossip: ${msg.type !== 'unsigned' ? 'signed envelope' : 'bad size'}`, PENALTY.BAD_FRAME);
       return TopicValidatorResult.Reject;
     }
-    const h = what === 'tx' ? txHandler : msgHandler;
-    if (h === undefined) return TopicValidatorResult.Ignore;
-    const outcome = await deliver(h, msg.data, from, `${what} gossip`);
+    if (what === 'tx') return deliverTxBatch(msg.data, from);
+    if (msgHandler === undefined) return TopicValidatorResult.Ignore;
+    const outcome = await deliver(msgHandler, msg.data, from, `${what} gossip`);
     return outcome === 'ok' ? TopicValidatorResult.Accept : outcome === 'invalid' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
   };
   pubsub.topicValidators.set(names.tx, (peer, msg) => validate('tx', peer, msg));
@@ -420,6 +473,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     stop() {
       stopping ??= (async () => {
         running = false;
+        batcher.close(new IotchainError(P2P_ERR.NOT_STARTED, 'p2p stopped before the tx batch was published'));
         for (const sp of statics) {
           if (sp.timer !== undefined) clearTimeout(sp.timer);
           sp.timer = undefined;
@@ -441,11 +495,14 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     async publishTx(raw) {
       if (!running) throw new IotchainError(P2P_ERR.NOT_STARTED, 'p2p is not running');
       if (raw.length === 0 || raw.length > maxTx) throw new InvalidMessageError(ERR.TOO_LARGE, `tx of ${raw.length} bytes is outside 1..${maxTx}`);
-      await gossipBackpressure();
-      await pubsub.publish(names.tx, raw);
+      await batcher.add(raw);
     },
     onTx(handler) {
       txHandler = handler;
+    },
+    allowPeers(peerIds) {
+      if (allowed === undefined) return;
+      for (const p of peerIds) allowed.add(configPeerId(p, 'allowed peer'));
     },
     async broadcast(msg) {
       if (!running) throw new IotchainError(P2P_ERR.NOT_STARTED, 'p2p is not running');
