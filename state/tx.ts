@@ -142,9 +142,30 @@ export function verifyTxSignature(tx: DecodedTx): boolean {
   return ok;
 }
 
+const DECODED_CACHE_MAX = 20_000;
+const decodedTxs = new Map<string, DecodedTx>();
+
+/**
+ * decodeTx with a cache keyed by the raw bytes: a validator decodes each tx when it enters the
+ * mempool and again when its block is proposed or processed; the second decode (msgpack, canonical
+ * re-encode, SHA-256, key checks) is skipped. A DecodedTx depends on nothing but its bytes; callers
+ * must not mutate it. Only valid encodings are cached; the oldest entries go first.
+ */
+export function decodeTxCached(raw: Uint8Array): DecodedTx {
+  if (raw.length > MAX_TX_BYTES) return decodeTx(raw);
+  const key = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  let tx = decodedTxs.get(key);
+  if (tx === undefined) {
+    tx = decodeTx(raw);
+    if (decodedTxs.size >= DECODED_CACHE_MAX) decodedTxs.delete(decodedTxs.keys().next().value as string);
+    decodedTxs.set(key, tx);
+  }
+  return tx;
+}
+
 /** Stateless checks for a given chain: decode, chain id, signature. Throws InvalidMessageError. */
 export function checkTxStateless(raw: Uint8Array, chainId: string): DecodedTx {
-  const tx = decodeTx(raw);
+  const tx = decodeTxCached(raw);
   if (tx.body.chainId !== chainId) {
     throw new InvalidMessageError(ERR.WRONG_CHAIN, `transaction is for chain "${tx.body.chainId}", this is "${chainId}"`);
   }
