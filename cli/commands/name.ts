@@ -1,185 +1,18 @@
-// `iotchain name commit | register | renew | resolve` (SPEC §5.1 names). Commit–reveal, the salt
-// file and the wait for the minimum commitment age are in protocols/identity/client.ts; proven
-// reads in protocols/channel/chainView.ts. This file reads flags and prints.
+// `iotchain name commit | register | renew | resolve` (SPEC §5.1 names): names, flags and help. What
+// they do is in cli/actions/name.ts, imported only when one runs.
 import type { Command } from 'commander';
-import { expectSuccess, nameUnusableError, nameInfoOf, type NameInfo, type NameProgress } from '../../protocols/identity/client.js';
-import { ProvenChain, type TrustAnchor } from '../../protocols/channel/index.js';
-import { toHex } from '../../lib/hex.js';
-import { addressOf, toChecksumAddress } from '../../crypto/keys.js';
-import { defaultModules, indexModules } from '../../protocols/registry.js';
-import { processIo, runAction, lines, usageError, type Output } from '../output.js';
-import {
-  loadKeysFromFlags,
-  parseAddressFlag,
-  parseCount,
-  proveOptions,
-  rpcClientOf,
-  rpcOptions,
-  runTxAction,
-  sendOptions,
-  sendOptionsOf,
-  trustAnchorOf,
-  txFields,
-  txLine,
-  verifiedLine,
-  withIdentityClient,
-  type IdentityCommandOptions,
-  type ProveFlags,
-  type SendFlags,
-} from './identity.js';
+import { processIo, runAction } from '../output.js';
+import type { SendFlags } from '../actions/identity.js';
+import type { RegisterFlags, RenewFlags, ResolveFlags } from '../actions/name.js';
+import { lazyModules } from './client.js';
+import { proveOptions, rpcOptions, runTxAction, sendOptions, type IdentityCommandOptions } from './identity.js';
 
-interface RegisterFlags extends SendFlags {
-  ip?: string;
-  periods: string;
-  backup?: string;
-}
-
-interface RenewFlags extends SendFlags {
-  periods: string;
-  signer: string;
-}
-
-type ResolveFlags = ProveFlags;
-
-const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
-
-/** Human progress lines on stderr (nothing with --json, whose stdout is one object). */
-function progressPrinter(out: Output): (p: NameProgress) => void {
-  return (p) => {
-    if (out.json) return;
-    switch (p.step) {
-      case 'resumed':
-        out.io.err(`resuming commitment ${p.commitment} (${p.file}); reveal from ${iso(p.revealFrom)}`);
-        break;
-      case 'committing':
-        out.io.err(`committing ${p.commitment} (salt kept in ${p.file})`);
-        break;
-      case 'committed':
-        out.io.err(`committed at height ${p.height ?? '?'}; reveal from ${iso(p.revealFrom)}`);
-        break;
-      case 'waiting':
-        out.io.err(`waiting for the minimum commitment age: block time ${iso(p.headTime)} at height ${p.height}, reveal from ${iso(p.revealFrom)}`);
-        break;
-      case 'revealing':
-        out.io.err('revealing (submitDomainName)');
-        break;
-    }
-  };
-}
-
-async function commitCmd(out: Output, name: string, flags: SendFlags, opts: IdentityCommandOptions): Promise<void> {
-  const send = sendOptionsOf(flags);
-  const keys = await loadKeysFromFlags(flags);
-  const r = await withIdentityClient(flags, opts, (c) => c.commitName({ offline: keys.offline, name, dir: flags.keys!, ...send, onProgress: progressPrinter(out) }));
-  out.result(
-    {
-      name,
-      owner: r.owner,
-      commitment: r.commitment,
-      file: r.file,
-      resumed: r.resumed,
-      revealFrom: r.window?.revealFrom ?? null,
-      revealUntil: r.window?.revealUntil ?? null,
-      ...(r.commitTx ? txFields(r.commitTx) : { status: 'committed', height: r.window?.height ?? null }),
-    },
-    lines([
-      ['name', name],
-      ['commitment', `${r.commitment}${r.resumed ? ' (an earlier one, still valid)' : ''}`],
-      ['salt file', `${r.file} (keep it: the reveal needs it)`],
-      ['tx', r.commitTx ? txLine(r.commitTx) : `none (committed earlier at height ${r.window?.height ?? '?'})`],
-      ...(r.window ? [['reveal', `from ${iso(r.window.revealFrom)} until ${iso(r.window.revealUntil)}: iotchain name register ${name} --ip IP --keys ${flags.keys!}`] as [string, string]] : []),
-    ]),
-  );
-}
-
-async function registerCmd(out: Output, name: string, flags: RegisterFlags, opts: IdentityCommandOptions): Promise<void> {
-  if (flags.ip === undefined) throw usageError('missing --ip IP (a.b.c.d, an IPv6 address, a.b.c.d:port or [ipv6]:port)');
-  const periods = parseCount(flags.periods, '--periods', 255);
-  const backup = flags.backup === undefined ? undefined : toHex(parseAddressFlag(flags.backup, '--backup'));
-  const send = sendOptionsOf(flags);
-  const keys = await loadKeysFromFlags(flags);
-  const { r, info } = await withIdentityClient(flags, opts, async (c) => {
-    const r = await c.registerName({ offline: keys.offline, name, ip: flags.ip!, periods, backup, dir: flags.keys!, ...send, ageTimeoutMs: send.timeoutMs, onProgress: progressPrinter(out) });
-    const info: NameInfo | undefined = r.alreadyRegistered || r.revealTx?.status === 'committed' ? await c.resolve(name) : undefined;
-    return { r, info };
-  });
-  out.result(
-    {
-      name,
-      ip: info?.ip ?? flags.ip,
-      owner: r.owner,
-      expires: info?.expires ?? null,
-      alreadyRegistered: r.alreadyRegistered,
-      resumed: r.resumed,
-      commitment: r.commitment,
-      commitTx: r.commitTx ? txFields(r.commitTx) : null,
-      ...(r.revealTx ? txFields(r.revealTx) : { status: 'committed', height: info?.registeredAt ?? null }),
-    },
-    lines([
-      ['name', `${name} → ${info?.ip ?? flags.ip}`],
-      ['owner', r.owner],
-      ...(info ? [['expires', iso(info.expires)] as [string, string]] : []),
-      ['tx', r.revealTx ? txLine(r.revealTx) : 'none: already registered to this identity'],
-    ]),
-  );
-}
-
-async function renewCmd(out: Output, name: string, flags: RenewFlags, opts: IdentityCommandOptions): Promise<void> {
-  const periods = parseCount(flags.periods, '--periods', 255);
-  if (flags.signer !== 'offline' && flags.signer !== 'online') throw usageError(`--signer must be offline or online, got ${JSON.stringify(flags.signer)}`);
-  const send = sendOptionsOf(flags);
-  const keys = await loadKeysFromFlags(flags);
-  const payer = keys[flags.signer];
-  const { tx, info } = await withIdentityClient(flags, opts, async (c) => {
-    const tx = expectSuccess(await c.renewName(payer, name, periods, send));
-    return { tx, info: tx.status === 'committed' ? await c.resolve(name) : undefined };
-  });
-  out.result(
-    { name, periods, payer: toChecksumAddress(addressOf(payer.type, payer.publicKey)), expires: info?.expires ?? null, ...txFields(tx) },
-    lines([['renewed', `${name} for ${periods} period(s)${info ? `: expires ${iso(info.expires)}` : ''}`], ['tx', txLine(tx)]]),
-  );
-}
-
-async function resolveCmd(out: Output, name: string, flags: ResolveFlags, opts: IdentityCommandOptions): Promise<void> {
-  const prove = flags.prove !== false;
-  if (!prove && flags.genesis !== undefined) throw usageError('--genesis is only used with proofs (drop --no-prove)');
-  const rpc = rpcClientOf(flags.rpc);
-  let info: NameInfo;
-  let height: number;
-  let anchor: TrustAnchor | undefined;
-  try {
-    if (prove) {
-      anchor = await trustAnchorOf(rpc, flags.genesis);
-      const a = await new ProvenChain(rpc, anchor, { modules: opts.modules }).query('identity/resolveAddress', { name });
-      info = nameInfoOf(a.value);
-      height = a.height;
-    } else {
-      const a = await rpc.query('identity/resolveAddress', { name });
-      info = nameInfoOf(a.value);
-      height = a.height;
-    }
-  } finally {
-    await rpc.close();
-  }
-  const refusal = nameUnusableError(info);
-  if (refusal) throw refusal;
-  out.result(
-    { ...info, height, verified: anchor !== undefined, ...(anchor ? { trust: anchor.source } : {}) },
-    lines([
-      ['name', info.name],
-      ['ip', info.ip ?? '-'],
-      ['owner', info.owner ?? '-'],
-      ['mode', `${info.mode ?? '-'}${info.mode === 'ca' ? ` (registrar ${info.registrar ?? '?'})` : ''}`],
-      ['expires', iso(info.expires)],
-      ['verified', anchor ? verifiedLine(anchor, height, flags.genesis) : `no (the RPC node’s word at height ${height})`],
-    ]),
-  );
-}
+const actions = () => import('../actions/name.js');
 
 export function registerNameCommands(program: Command, opts: IdentityCommandOptions = {}): void {
   const io = opts.io ?? processIo;
-  let index = opts.modules;
-  const o = (): IdentityCommandOptions => ({ ...opts, modules: (index ??= indexModules(defaultModules())) });
+  const modules = lazyModules(opts.modules);
+  const o = async (): Promise<IdentityCommandOptions> => ({ ...opts, modules: await modules() });
   const name = program.command('name').description('names → IP addresses on chain, registered by commit–reveal (SPEC §5.1)');
 
   sendOptions(
@@ -187,7 +20,7 @@ export function registerNameCommands(program: Command, opts: IdentityCommandOpti
       .command('commit')
       .description('commit to NAME (commitDomainName) with a fresh salt kept in KEYDIR/names/CHAIN/NAME.json; `name register` reveals it')
       .argument('<name>', 'lower-case DNS name'),
-  ).action((n: string, flags: SendFlags, cmd: Command) => runTxAction(io, cmd, (out) => commitCmd(out, n, flags, o())));
+  ).action((n: string, flags: SendFlags, cmd: Command) => runTxAction(io, cmd, async (out) => (await actions()).commitCmd(out, n, flags, await o())));
 
   sendOptions(
     name
@@ -198,12 +31,12 @@ export function registerNameCommands(program: Command, opts: IdentityCommandOpti
     .option('--ip <ip>', 'a.b.c.d, an IPv6 address, a.b.c.d:port or [ipv6]:port (required)')
     .option('--periods <n>', 'registration periods to pay for', '1')
     .option('--backup <address>', 'offline address that may take the name over if this identity closes')
-    .action((n: string, flags: RegisterFlags, cmd: Command) => runTxAction(io, cmd, (out) => registerCmd(out, n, flags, o())));
+    .action((n: string, flags: RegisterFlags, cmd: Command) => runTxAction(io, cmd, async (out) => (await actions()).registerCmd(out, n, flags, await o())));
 
   sendOptions(name.command('renew').description('extend NAME by some periods (renewDomainName; anyone may pay)').argument('<name>', 'registered name'))
     .option('--periods <n>', 'periods to add', '1')
     .option('--signer <role>', 'which KEYDIR key pays: offline or online', 'offline')
-    .action((n: string, flags: RenewFlags, cmd: Command) => runTxAction(io, cmd, (out) => renewCmd(out, n, flags, o())));
+    .action((n: string, flags: RenewFlags, cmd: Command) => runTxAction(io, cmd, async (out) => (await actions()).renewCmd(out, n, flags, await o())));
 
   proveOptions(
     rpcOptions(name.command('resolve').description('the IP of NAME, verified against a certified header unless --no-prove').argument('<name>', 'name to resolve')),
@@ -211,5 +44,5 @@ export function registerNameCommands(program: Command, opts: IdentityCommandOpti
   )
     .option('--prove', 'verify the answer against a certified header (the default)')
     .option('--no-prove', "take the RPC node's word for it")
-    .action((n: string, flags: ResolveFlags, cmd: Command) => runAction(io, cmd, (out) => resolveCmd(out, n, flags, o())));
+    .action((n: string, flags: ResolveFlags, cmd: Command) => runAction(io, cmd, async (out) => (await actions()).resolveCmd(out, n, flags, await o())));
 }

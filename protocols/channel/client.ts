@@ -15,7 +15,7 @@ import type { RpcClient } from '../../rpc/client.js';
 import { parseEndpoint } from '../identity/syntax.js';
 import { verifyCertificateOnChain, type CertReason, type CertificateChainFacts, type CertificateVerdict, type ParsedCertificate } from '../identity/certificate.js';
 import { sessionProofCodec, type SessionProof } from '../reputation/index.js';
-import { submitTx, type SendOptions, type TxOutcome } from '../identity/client.js';
+import { submitTx, type SendOptions, type TxOutcome } from '../txBuilder.js';
 import type { ModuleIndex } from '../registry.js';
 import { checkEvidence, createHello, type ChannelHello } from './evidence.js';
 import { FramedChannel, type ChannelMessage } from './wire.js';
@@ -203,7 +203,7 @@ export interface VoteInput extends SendOptions {
 
 export type VoteOutcome = TxOutcome;
 
-/** Step 9: voteDomain(name, score, proof), signed by the voter's online key (sent by identity/client.ts submitTx). */
+/** Step 9: voteDomain(name, score, proof), signed by the voter's online key (sent by protocols/txBuilder.ts submitTx). */
 export function voteDomain(v: VoteInput): Promise<VoteOutcome> {
   const args = { name: v.name, score: v.score, proof: v.proof ? sessionProofCodec.toJson(v.proof) : null };
   return submitTx({

@@ -8,12 +8,12 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { IotchainError, InvalidMessageError, ERR } from '../../lib/errors.js';
+import { InvalidMessageError, ERR } from '../../lib/errors.js';
 import { bytesEqual, fromHex, toHex } from '../../lib/hex.js';
 import { addressOf, type CurveName, type KeyPair } from '../../crypto/keys.js';
-import { RpcClient, RpcError, RpcTimeoutError, type StatusJson, type TxStatusJson } from '../../rpc/client.js';
+import type { RpcClient, StatusJson } from '../../rpc/client.js';
 import { CHAIN_ID_RE } from '../../state/tx.js';
-import { buildModuleTx } from '../txBuilder.js';
+import { submitTx, txSucceeded, TxFailedError, DEFAULT_TX_TIMEOUT_MS, type SendOptions, type TxOutcome } from '../txBuilder.js';
 import { defaultModules, indexModules, type ModuleIndex } from '../registry.js';
 import { BANK_ERR } from '../bank/index.js';
 import { signPop, nameCommitment } from './messages.js';
@@ -21,98 +21,8 @@ import { nameSyntaxError, parseEndpoint } from './syntax.js';
 import { IDENTITY_ERR } from './errors.js';
 import type { NameState, KeyState } from './status.js';
 
-// ---------------------------------------------------------------------------------------------
-// Sending one transaction
-
-export type TxOutcomeStatus = 'pending' | 'committed' | 'failed' | 'rejected';
-
-/** What became of a transaction: sent and not waited for (pending), committed, failed in a block, or refused by the node. */
-export interface TxOutcome {
-  /** "module/method". */
-  method: string;
-  hash: string;
-  status: TxOutcomeStatus;
-  height: number | null;
-  error: { code: string; message: string } | null;
-}
-
-/** A transaction that failed (in a block, at the node's door, or by not being committed in time). Its code is the tx's. */
-export class TxFailedError extends IotchainError {
-  readonly outcome: TxOutcome;
-  constructor(outcome: TxOutcome) {
-    const err = outcome.error ?? { code: 'TX_FAILED', message: outcome.status };
-    const where = outcome.status === 'rejected' ? 'was refused by the node' : outcome.status === 'pending' ? 'is still pending' : `failed at height ${outcome.height ?? '?'}`;
-    super(err.code, `${outcome.method} (tx ${outcome.hash}) ${where}: ${err.code}: ${err.message}`, { hash: outcome.hash, status: outcome.status, height: outcome.height });
-    this.outcome = outcome;
-  }
-}
-
-export function txSucceeded(o: TxOutcome): boolean {
-  return o.status === 'committed' || (o.status === 'pending' && o.error === null);
-}
-
-/** Throws TxFailedError unless the outcome is committed (or pending without error, when not waited for). */
-export function expectSuccess(o: TxOutcome): TxOutcome {
-  if (!txSucceeded(o)) throw new TxFailedError(o);
-  return o;
-}
-
-export interface SendOptions {
-  /** Fee in base units (default 0). */
-  fee?: bigint;
-  /** Default: the sender's next nonce from account_get. */
-  nonce?: number;
-  /** Wait until committed or failed (default true). */
-  wait?: boolean;
-  /** How long to wait (default 30 s). */
-  timeoutMs?: number;
-}
-
-export interface SubmitTxInput extends SendOptions {
-  rpc: RpcClient;
-  modules: ModuleIndex;
-  chainId: string;
-  key: KeyPair;
-  module: string;
-  method: string;
-  /** JSON args as the method's codec reads them (bytes 0x-hex, amounts decimal strings). */
-  args: unknown;
-}
-
-export const DEFAULT_TX_TIMEOUT_MS = 30_000;
-
 /** A saved commitment this close to the end of its reveal window is replaced by a new one (the reveal must still get into a block). */
 const REVEAL_MARGIN_MS = 5_000;
-
-/**
- * Builds (protocols/txBuilder.ts), signs, sends and optionally waits for one module transaction.
- * Never throws for the transaction's own failure — that is in the outcome — only for bad args
- * (InvalidMessageError, before anything is sent) and for an unreachable node.
- */
-export async function submitTx(i: SubmitTxInput): Promise<TxOutcome> {
-  const method = `${i.module}/${i.method}`;
-  const sender = addressOf(i.key.type, i.key.publicKey);
-  const nonce = i.nonce ?? (await i.rpc.getAccount(toHex(sender))).nonce;
-  const tx = buildModuleTx({ modules: i.modules, key: i.key, chainId: i.chainId, nonce, fee: i.fee ?? 0n, module: i.module, method: i.method, args: i.args });
-  try {
-    await i.rpc.sendTx(tx.raw);
-  } catch (e) {
-    if (!(e instanceof RpcError)) throw e;
-    return { method, hash: tx.hash, status: 'rejected', height: null, error: { code: e.appCode ?? `RPC_${e.code}`, message: e.message } };
-  }
-  if (i.wait === false) return { method, hash: tx.hash, status: 'pending', height: null, error: null };
-  const timeoutMs = i.timeoutMs ?? DEFAULT_TX_TIMEOUT_MS;
-  let r: TxStatusJson;
-  try {
-    r = await i.rpc.waitForTx(tx.hash, { timeoutMs });
-  } catch (e) {
-    if (!(e instanceof RpcTimeoutError)) throw e;
-    return { method, hash: tx.hash, status: 'pending', height: null, error: { code: 'TX_WAIT_TIMEOUT', message: `neither committed nor failed within ${timeoutMs} ms` } };
-  }
-  return r.status === 'failed'
-    ? { method, hash: tx.hash, status: 'failed', height: r.height ?? null, error: r.error ? { code: r.error.code, message: r.error.message } : { code: 'TX_FAILED', message: 'failed' } }
-    : { method, hash: tx.hash, status: 'committed', height: r.height ?? null, error: null };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Query answers (the JSON of protocols/identity/queries.ts)

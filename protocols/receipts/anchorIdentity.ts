@@ -5,8 +5,8 @@
 import { addressOf, type KeyPair } from '../../crypto/keys.js';
 import { toHex } from '../../lib/hex.js';
 import { ERR, InvalidMessageError } from '../../lib/errors.js';
-import { RpcClient } from '../../rpc/client.js';
-import { buildModuleTx } from '../txBuilder.js';
+import type { RpcClient } from '../../rpc/client.js';
+import { submitTx } from '../txBuilder.js';
 import { defaultModules, indexModules } from '../registry.js';
 import { signPop } from '../identity/index.js';
 
@@ -29,19 +29,16 @@ export async function ensureRegistered(client: RpcClient, keys: { online: KeyPai
     return 'already-registered';
   }
   const { chainId } = await client.status();
-  const nonce = (await client.getAccount(toHex(offline))).nonce;
-  const tx = buildModuleTx({
+  const r = await submitTx({
+    rpc: client,
     modules: indexModules(defaultModules()),
     key: keys.offline,
     chainId,
-    nonce,
-    fee: 0n,
     module: 'identity',
     method: 'submitPublicKey',
     args: { addr: toHex(online), keyType: keys.online.type, pub: toHex(keys.online.publicKey), pop: toHex(signPop(keys.online, chainId, offline)) },
+    timeoutMs,
   });
-  await client.sendTx(tx.raw);
-  const st = await client.waitForTx(tx.hash, { timeoutMs });
-  if (st.status !== 'committed') throw new InvalidMessageError(st.error?.code ?? 'IDENTITY_REGISTER_FAILED', `registering online key ${toHex(online)}: ${st.error?.message ?? st.status}`);
+  if (r.status !== 'committed') throw new InvalidMessageError(r.error?.code ?? 'IDENTITY_REGISTER_FAILED', `registering online key ${toHex(online)}: ${r.error?.message ?? r.status}`);
   return 'registered';
 }
