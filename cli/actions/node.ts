@@ -11,6 +11,7 @@ import { writeJson } from '../../node/config.js';
 import { generateKeyPair, KeyType, addressOf, toChecksumAddress } from '../../crypto/keys.js';
 import { saveKeyFile, readPassphraseFile } from '../../crypto/keystore.js';
 import { InvalidMessageError, ERR, IotchainError } from '../../lib/errors.js';
+import { RpcClient } from '../../rpc/client.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/iotchain.js');
 
@@ -150,7 +151,34 @@ async function runDevnet(o: DevnetOptions): Promise<void> {
     });
   }
   await writeJson(file, devnet);
-  console.log(`devnet running: ${devnet.nodes.map((n) => `${n.name} rpc ${n.rpc} pid ${n.pid}`).join('; ')}\npress Ctrl-C to stop`);
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
+  console.log(`devnet starting: ${devnet.nodes.map((n) => `${n.name} pid ${n.pid}`).join('; ')}; waiting for every node's RPC`);
+  // "running" means usable: every node answers chain_status (startup takes longer the more processes share the cores)
+  const readyMs = 60_000 + 10_000 * devnet.nodes.length;
+  const deadline = Date.now() + readyMs;
+  const pending = new Set(devnet.nodes.map((n) => n.rpc));
+  while (pending.size > 0 && !stopping) {
+    await Promise.all(
+      [...pending].map(async (url) => {
+        const rpc = new RpcClient(url, { timeoutMs: 2_000 });
+        try {
+          await rpc.status();
+          pending.delete(url);
+        } catch {
+          // not up yet
+        } finally {
+          await rpc.close();
+        }
+      }),
+    );
+    if (pending.size === 0 || stopping) break;
+    if (Date.now() > deadline) {
+      console.error(`devnet: ${[...pending].join(', ')} did not answer within ${readyMs / 1000} s; stopping the devnet`);
+      return stopAll(1);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (stopping) return;
+  console.log(`devnet running: ${devnet.nodes.map((n) => `${n.name} rpc ${n.rpc} pid ${n.pid}`).join('; ')}\npress Ctrl-C to stop`);
 }
