@@ -104,7 +104,8 @@ export function keyDirPaths(dir: string): Record<KeyRole, string> {
   return { online: join(dir, 'online.json'), offline: join(dir, 'offline.json') };
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a file exists (other stat errors propagate). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;

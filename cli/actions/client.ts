@@ -63,7 +63,8 @@ function parseAmount(text: string, flag: string): bigint {
   return BigInt(text);
 }
 
-function checkRpcUrl(url: string): string {
+/** The --rpc flag's URL, or a usage error naming what is wrong. */
+export function checkRpcUrl(url: string): string {
   let u: URL;
   try {
     u = new URL(url);

@@ -2,7 +2,7 @@
 // transactions and their checks are in protocols/identity/client.ts, proven reads in
 // protocols/channel/chainView.ts; this file reads flags and key files, and prints. Also the flag and
 // printing helpers that `iotchain name …` (name.ts) shares. (Names and flags: cli/commands/identity.ts.)
-import { copyFile, mkdir, rename, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidMessageError } from '../../lib/errors.js';
 import { toHex } from '../../lib/hex.js';
@@ -15,8 +15,8 @@ import { IdentityClient, keyInfoOf, keyHistoryOf, trustInfoOf, type KeyInfo, typ
 import { expectSuccess, type SendOptions, type TxOutcome } from '../../protocols/txBuilder.js';
 import { ProvenChain, anchorFromGenesis, anchorFromStatus, type TrustAnchor } from '../../protocols/channel/index.js';
 import { lines, usageError, type Output } from '../output.js';
-import { keyDirPaths, loadKeyDir, newPassphraseFromFlags, passphraseFromFlags, type KeyRole, type PassphraseFlags } from '../keyFiles.js';
-import { DEFAULT_RPC_URL } from '../commands/client.js';
+import { exists, keyDirPaths, loadKeyDir, newPassphraseFromFlags, passphraseFromFlags, type KeyRole, type PassphraseFlags } from '../keyFiles.js';
+import { checkRpcUrl } from './client.js';
 import { txFields, type IdentityCommandOptions } from '../commands/identity.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -76,14 +76,7 @@ export async function loadKeysFromFlags(flags: KeyDirFlags): Promise<Record<KeyR
 }
 
 export function rpcClientOf(url: string): RpcClient {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw usageError(`--rpc must be a URL such as ${DEFAULT_RPC_URL}, got ${JSON.stringify(url)}`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw usageError(`--rpc must be an http(s) URL, got ${JSON.stringify(url)}`);
-  return new RpcClient(url);
+  return new RpcClient(checkRpcUrl(url));
 }
 
 /** Opens an identity client on `--rpc` and always closes it. */
@@ -147,15 +140,6 @@ export async function registerCmd(out: Output, flags: SendFlags, opts: IdentityC
   );
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
 
 /**
  * Makes `file` the KEYDIR's online.json; the replaced key file is kept as

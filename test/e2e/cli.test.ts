@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Proc, runCli, freePortBlock } from '../utils/proc.js';
 
 
-t.test('devnet + CLI: keys, transfer --wait, query --prove, status, block; SIGINT stops every process', async (t) => {
+t.test('devnet + CLI: keys, transfer --wait, query --prove, CA set by validator approval, status, block; SIGINT stops every process', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'iotchain-cli-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const base = await freePortBlock(12);
@@ -42,6 +42,25 @@ t.test('devnet + CLI: keys, transfer --wait, query --prove, status, block; SIGIN
 
   const overdraft = await runCli(['transfer', '--key', join(dir, 'keys', 'online.json'), '--insecure', '--to', info.faucet.address, '--amount', '999999', '--rpc', rpc, '--wait', '--json']);
   t.not(overdraft.code, 0, 'a failed transfer exits non-zero');
+
+  // the CA set changes by 2f+1 validator approval: 3 of the 4 devnet validators, each with its consensus key file
+  const offline = (k.offline?.address ?? k.offline) as string;
+  const gov = (i: number, method: string, args: unknown) =>
+    runCli(['tx', 'validators', method, '--args', JSON.stringify(args), '--key', join(info.nodes[i].home, 'consensus_key.json'), '--insecure', '--rpc', rpc, '--wait', '--json']);
+  const proposed = await gov(0, 'proposeAddCa', { ca: offline });
+  t.equal(proposed.code, 0, proposed.stderr + proposed.stdout);
+  const idQuery = await runCli(['query', 'identity', 'isCa', '--args', JSON.stringify({ addr: offline }), '--rpc', rpc, '--json']);
+  t.match(JSON.parse(idQuery.stdout), { value: { registered: false } }, 'one approval of four: not a CA yet');
+  for (const i of [1, 2]) {
+    const again = await gov(i, 'proposeAddCa', { ca: offline });
+    t.equal(again.code, 0, `validator ${i} approves: ${again.stderr}${again.stdout}`);
+  }
+  const isCa = await runCli(['query', 'identity', 'isCa', '--args', JSON.stringify({ addr: offline }), '--rpc', rpc, '--prove', '--genesis', join(info.nodes[0].home, 'genesis.json'), '--json']);
+  t.equal(isCa.code, 0, isCa.stderr + isCa.stdout);
+  t.match(JSON.parse(isCa.stdout), { verified: true, value: { registered: true } }, 'three of four: a CA, proven');
+  const outsider = await runCli(['tx', 'validators', 'proposeRemoveCa', '--args', JSON.stringify({ ca: offline }), '--key', join(dir, 'keys', 'online.json'), '--insecure', '--rpc', rpc, '--wait', '--json']);
+  t.not(outsider.code, 0, 'a non-validator key cannot propose');
+  t.match(outsider.stdout, /VALIDATORS_SENDER_NOT_VALIDATOR/);
 
   const st = await runCli(['status', '--rpc', rpc, '--json']);
   t.equal(st.code, 0);
