@@ -68,6 +68,12 @@ export class PbftDriver {
   private syncing = false;
   private validators: Validator[];
   self: number;
+  /**
+   * Not a member of the set in force (a validator added later that starts from genesis, or one that
+   * was removed): the core does not run; consensus messages for heights ahead of the local chain only
+   * trigger block sync, and when a synced block makes this node a member it starts voting.
+   */
+  private following: boolean;
   /** The validator set the core runs with (consensus messages name validators by index in it). */
   get validatorSet(): readonly Validator[] {
     return this.validators;
@@ -84,14 +90,19 @@ export class PbftDriver {
     this.validators = info.validators;
     this.chainId = info.chainId;
     this.self = this.validators.findIndex((v) => bytesEqual(v.consensusKey, o.key.publicKey));
-    if (this.self < 0) throw new Error('this node is not a validator');
+    this.following = this.self < 0;
     this.timers = o.timers ?? realTimers;
     this.log = o.log ?? NO_LOG;
-    this.state = createState(defaultParams(this.validators.length, this.self, o.params), info.height + 1);
+    this.state = createState(defaultParams(this.validators.length, Math.max(0, this.self), o.params), info.height + 1);
   }
 
   get height(): number {
     return this.state.height;
+  }
+
+  /** True while this node is not in the validator set and only follows the chain. */
+  get isFollowing(): boolean {
+    return this.following;
   }
 
   get view(): number {
@@ -111,6 +122,10 @@ export class PbftDriver {
   start(): void {
     this.running = true;
     this.lastCommitAt = (this.o.now ?? Date.now)();
+    if (this.following) {
+      this.log.info('not in the validator set: following the chain by block sync', { height: this.o.app.info().height });
+      return;
+    }
     this.enqueue({ type: 'Start', wal: [...this.o.wal.records] });
   }
 
@@ -131,6 +146,13 @@ export class PbftDriver {
       this.o.penalize?.(undefined, `undecodable consensus message: ${errorMessage(e)}`);
       return;
     }
+    if (this.following) {
+      // the sender's set may not be known here yet: no signature check, the message is only a hint;
+      // synced blocks are checked against their certificates
+      const local = this.o.app.info().height;
+      if (msg.height > local + 1) this.startSync(local + 1, msg.height, this.validators.map((_, i) => i));
+      return;
+    }
     const bad = verifyMessage(this.chainId, this.validators, msg);
     if (bad) {
       this.o.penalize?.(msg.from, bad);
@@ -140,7 +162,7 @@ export class PbftDriver {
   }
 
   private enqueue(input: Input): void {
-    if (this.stopped) return;
+    if (this.stopped || this.following) return;
     this.queue.push(input);
     if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
   }
@@ -272,7 +294,8 @@ export class PbftDriver {
   /**
    * After a commit: if the validator set for the next height changed (a validator-set change took
    * effect), restart the core with the new n and this node's new index. A node that left the set
-   * stops voting (it keeps following the chain by block sync).
+   * stops voting and keeps following the chain by block sync; a follower that the set now names
+   * starts voting.
    */
   private followValidatorSet(): void {
     const info = this.o.app.info();
@@ -284,13 +307,24 @@ export class PbftDriver {
     this.log.info('validator set changed', { height: info.height + 1, n: next.length, self: this.self });
     this.o.onValidatorSet?.(next);
     if (this.self < 0) {
-      this.log.warn('this node is no longer a validator; it stops voting');
-      this.running = false;
+      if (!this.following) this.log.warn('this node is no longer a validator; it stops voting and follows the chain');
+      this.following = true;
+      this.queue.length = 0;
+      if (this.timer !== undefined) this.timers.clear(this.timer);
+      this.timer = undefined;
       return;
     }
+    if (this.following) this.log.info('this node is now a validator; it starts voting', { height: info.height + 1, index: this.self });
+    this.following = false;
     this.state = createState(defaultParams(next.length, this.self, this.o.params), info.height + 1);
     this.queue.length = 0;
     this.enqueue({ type: 'Start', wal: [] });
+  }
+
+  private startSyncSoon(toHeight: number): void {
+    setImmediate(() => {
+      if (!this.stopped) this.startSync(this.o.app.info().height + 1, toHeight, this.validators.map((_, i) => i));
+    });
   }
 
   private startSync(fromHeight: number, toHeight: number, peers: readonly number[]): void {
@@ -302,6 +336,8 @@ export class PbftDriver {
         if (last >= fromHeight) {
           this.enqueue({ type: 'Synced', height: last });
           this.followValidatorSet();
+          // a follower catching up in several rounds: no message may come until it asks again
+          if (this.following && last + 1 < toHeight) this.startSyncSoon(toHeight);
         }
       })
       .catch((e) => this.log.warn('block sync failed', { err: errorMessage(e) }))

@@ -60,8 +60,12 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   const log = opts.logger ?? pino({ level: config.log.level, base: { node: config.moniker } });
   const key: KeyPair = await loadKeyFile(p.consensusKey, opts.passphrase);
   if (key.type !== KeyType.p256) throw new InvalidMessageError(ERR.CONFIG, `${p.consensusKey}: the consensus key must be a P-256 key`);
+  // a key outside the genesis set is a validator added later (or removed): with PBFT it follows the
+  // chain by block sync and votes once the set in force names it; a 1-validator chain has no peers to follow
   const index = genesis.validators.findIndex((v) => bytesEqual(v.consensusKey, key.publicKey));
-  if (index < 0) throw new InvalidMessageError(ERR.CONFIG, `this node's consensus key ${toHex(key.publicKey)} is not in the genesis validator set`);
+  if (index < 0 && genesis.validators.length === 1) {
+    throw new InvalidMessageError(ERR.CONFIG, `this node's consensus key ${toHex(key.publicKey)} is not the single genesis validator`);
+  }
 
   const store: KvStore = await LevelKvStore.open(p.data);
   let app: App;
@@ -233,7 +237,8 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       node.rpcUrl = addr.url;
       consensus.start();
       started = true;
-      log.info({ chainId: genesis.chainId, height: app.head.height, rpc: addr.url, validator: index, peerId: p2p?.peerId }, 'node started');
+      const self = app.info().validators.findIndex((v) => bytesEqual(v.consensusKey, key.publicKey));
+      log.info({ chainId: genesis.chainId, height: app.head.height, rpc: addr.url, validator: self < 0 ? null : self, peerId: p2p?.peerId }, self < 0 ? 'node started (following: not in the validator set)' : 'node started');
     },
     stop() {
       stopped ??= (async () => {

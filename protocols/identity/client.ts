@@ -484,11 +484,10 @@ export class IdentityClient {
   private async liveWindow(owner: Uint8Array, saved: NameCommitmentFile, timeoutMs: number | undefined): Promise<{ height: number; revealFrom: number; revealUntil: number } | undefined> {
     let c = await this.commitment(owner, saved.commitment);
     if (!c.found && saved.commitTx !== null) {
-      const st = await this.rpc.getTx(saved.commitTx).catch(() => undefined);
-      if (st?.status === 'pending') {
-        const r = await this.rpc.waitForTx(saved.commitTx, { timeoutMs: timeoutMs ?? DEFAULT_TX_TIMEOUT_MS }).catch(() => undefined);
-        if (r?.status === 'committed') c = await this.commitment(owner, saved.commitment);
-      }
+      let st = await this.rpc.getTx(saved.commitTx).catch(() => undefined);
+      if (st?.status === 'pending') st = await this.rpc.waitForTx(saved.commitTx, { timeoutMs: timeoutMs ?? DEFAULT_TX_TIMEOUT_MS }).catch(() => undefined);
+      // committed while we looked (between the commitment query and getTx) or while we waited
+      if (st?.status === 'committed') c = await this.commitment(owner, saved.commitment);
     }
     if (!c.found) return undefined;
     const head = await this.rpc.status();

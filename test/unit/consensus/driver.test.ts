@@ -1,6 +1,7 @@
 // The PBFT driver with real applications, real WALs and an in-memory network (no processes):
 // blocks commit on every node with identical hashes and valid certificates; a validator-set change
-// (4 → 3) is followed by every driver at its effective height; a restarted driver replays its WAL.
+// (4 → 3) is followed by every driver at its effective height; a validator added later (4 → 5)
+// starts from genesis as a follower, catches up by block sync and votes from the switch on.
 import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,18 +24,21 @@ import type { CommittedBlock } from '../../../state/application.js';
 import { decodeTx } from '../../../state/tx.js';
 
 const CHAIN = 'driver-chain';
-const keys = [0, 1, 2, 3].map((i) => testKey(`drv-${i}`, KeyType.p256));
-const set: Validator[] = keys.map((k, i) => ({ name: `v${i}`, consensusKey: k.publicKey, peerId: `peer-${i}`, power: 1 }));
+const keys = [0, 1, 2, 3, 4].map((i) => testKey(`drv-${i}`, KeyType.p256));
+const member = (i: number): Validator => ({ name: `v${i}`, consensusKey: keys[i]!.publicKey, peerId: `peer-${i}`, power: 1 });
+/** The genesis set: validators 0..3 (key 4 joins later in one test). */
+const set: Validator[] = [0, 1, 2, 3].map(member);
 
-async function network(dir: string) {
+/** `count` drivers over one genesis (set of 4); driver 4, when present, is not in it. */
+async function network(dir: string, count = 4) {
   const genesis = parseGenesis({ chainId: CHAIN, genesisTime: GENESIS_TIME, validators: validatorSetCodec.toJson(set) as unknown[], params: { stateBucketBits: 8 }, modules: {} });
-  const nodes: { app: App; mempool: Mempool; driver: PbftDriver; wal: Wal; commits: CommittedBlock[] }[] = [];
-  for (let i = 0; i < 4; i++) {
+  const nodes: { app: App; mempool: Mempool; driver: PbftDriver; wal: Wal; commits: CommittedBlock[]; sent: number }[] = [];
+  for (let i = 0; i < count; i++) {
     const app = await App.open({ store: new MemoryKvStore(), genesis, modules: defaultModules() });
     const mempool = new Mempool({ checkTx: (raw) => app.checkTx(raw), nonceOf: (s) => app.account(s).nonce });
     const wal = Wal.open(join(dir, `wal${i}`));
     const commits: CommittedBlock[] = [];
-    const node = { app, mempool, wal, commits } as (typeof nodes)[number];
+    const node = { app, mempool, wal, commits, sent: 0 } as (typeof nodes)[number];
     node.driver = new PbftDriver({
       app,
       txs: mempool,
@@ -42,6 +46,7 @@ async function network(dir: string) {
       wal,
       net: {
         broadcast: async (m) => {
+          node.sent++;
           for (const [j, other] of nodes.entries()) if (j !== i) setImmediate(() => other.driver.deliver(m));
         },
       },
@@ -104,4 +109,44 @@ t.test('4 drivers commit identical certified blocks; a 4 → 3 set change is fol
     t.ok(cert.votes.every((v) => v.validatorIndex < 3), 'only members of the new set signed');
   }
   t.equal(nodes[3]!.driver.self, -1, 'the removed validator stopped voting');
+});
+
+t.test('a validator added later starts as a follower, syncs from genesis and votes once the set names it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'iotchain-driver-join-'));
+  const { nodes } = await network(dir, 5);
+  t.teardown(async () => {
+    await Promise.all(nodes.map((n) => n.driver.stop()));
+    nodes.forEach((n) => n.wal.close());
+    await rm(dir, { recursive: true, force: true });
+  });
+  const newcomer = nodes[4]!;
+  t.equal(newcomer.driver.isFollowing, true, 'key 4 is not in the genesis set: it follows');
+  nodes.slice(0, 4).forEach((n) => n.driver.start());
+  await waitFor('height 3 on the four', () => nodes.slice(0, 4).every((n) => n.app.info().height >= 3));
+  newcomer.driver.start();
+  await waitFor('the follower catches up by sync', () => newcomer.app.info().height >= 3);
+  t.equal(newcomer.commits.length, 0, 'it committed nothing through consensus');
+  t.equal(newcomer.sent, 0, 'and sent no consensus message');
+
+  const bigger = [0, 1, 2, 3, 4].map(member);
+  const modules = indexModules(defaultModules());
+  const id = toHex(proposalId(bigger));
+  const propose = buildModuleTx({ modules, key: keys[0]!, chainId: CHAIN, nonce: 0, fee: 0n, module: 'validators', method: 'propose', args: { validators: validatorSetCodec.toJson(bigger) } }).raw;
+  for (const n of nodes.slice(0, 4)) n.mempool.add(propose);
+  await waitFor('proposal committed', () => nodes[0]!.app.blocks.txLocation(decodeTx(propose).id) !== undefined);
+  const approvals = [1, 2].map((i) => buildModuleTx({ modules, key: keys[i]!, chainId: CHAIN, nonce: 0, fee: 0n, module: 'validators', method: 'approve', args: { proposal: id } }).raw);
+  for (const n of nodes.slice(0, 4)) for (const x of approvals) n.mempool.add(x);
+  await waitFor('the set grows to 5', () => nodes[0]!.app.info().validators.length === 5, 60_000);
+  const switchHeight = nodes[0]!.app.info().height + 1;
+  await waitFor('the newcomer joins and votes', () => newcomer.driver.isFollowing === false && newcomer.commits.length > 0, 60_000);
+  await waitFor('3 blocks with the 5-member set', () => nodes.every((n) => n.app.info().height >= switchHeight + 3), 60_000);
+  for (let h = switchHeight; h < switchHeight + 3; h++) {
+    const b = nodes[0]!.app.blocks.block(h)!;
+    const cert = nodes[0]!.app.blocks.certificate(h)!;
+    t.same(verifyCommit(bigger, b.header, cert), { ok: true }, `block ${h} certified by the 5-member set`);
+    t.equal(toHex(newcomer.app.blocks.certificate(h)!.blockHash), toHex(cert.blockHash), `the newcomer has the same block ${h}`);
+  }
+  t.equal(newcomer.driver.self, 4);
+  t.ok(newcomer.commits.length > 0, 'the newcomer commits through consensus now');
+  t.ok(newcomer.sent > 0, 'and votes (its signed Prepare/Commit messages go out)');
 });

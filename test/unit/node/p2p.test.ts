@@ -146,7 +146,7 @@ t.test('p2p among four validators', async (t) => {
     await t.rejects(A.p2p.requestSync(ID.C, new Uint8Array(SMALL + 1)), { code: ERR.TOO_LARGE }, 'oversize request refused locally');
   });
 
-  await t.test('a peer that is not a validator is refused', async (t) => {
+  await t.test('a peer that is not a validator is refused until allowPeers names it', async (t) => {
     const seenByA: string[] = [];
     A.p2p.onPeer((id) => seenByA.push(id));
     const X = await startNode('X', { privateKey: KEYS.X, peers: [addr(A)], allowedPeers: undefined });
@@ -154,6 +154,10 @@ t.test('p2p among four validators', async (t) => {
     await until(() => refusedX() >= 2, 'A refuses X twice (X redials)');
     t.notOk(A.p2p.connectedPeers().includes(ID.X), 'A has no connection to X');
     t.notOk(seenByA.includes(ID.X), 'A never reported X as a peer');
+    // a validator-set change names X: A allows it, and X's redials get in
+    A.p2p.allowPeers([ID.X]);
+    await until(() => A.p2p.connectedPeers().includes(ID.X), 'X connected once allowed', 15_000);
+    t.ok(seenByA.includes(ID.X), 'A reports X as a peer once allowed');
     await X.p2p.stop();
   });
 
