@@ -5,7 +5,7 @@
 import { tuple, list, u53, bytes, encode, decode } from '../lib/encoding.js';
 import { InvalidMessageError, errorMessage } from '../lib/errors.js';
 import { decodeBlock, encodeBlock, commitCertificateCodec, verifyCommit, MAX_BLOCK_BYTES, type Validator } from '../state/block.js';
-import type { Application } from '../state/application.js';
+import type { Application, CommittedBlock } from '../state/application.js';
 import type { BlockStore } from '../state/blockStore.js';
 
 export const SYNC_MAX_BLOCKS = 64;
@@ -43,6 +43,8 @@ export interface SyncDeps {
   request(peer: number, req: Uint8Array): Promise<Uint8Array>;
   /** Peer sent something invalid (bad certificate, wrong block). */
   penalize?(peer: number, reason: string): void;
+  /** After each synced block is committed (the node updates its mempool, metrics and RPC subscribers, as for a consensus commit). */
+  onCommit?(block: CommittedBlock): void;
   log?: { warn(msg: string, obj?: object): void };
 }
 
@@ -85,8 +87,9 @@ export async function syncBlocks(d: SyncDeps, toHeight: number, peers: readonly 
           if (!v.ok) throw new Error(`certificate: ${v.reason}`);
           const r = await d.app.processProposal(block, { checkClock: false });
           if (!r.accept) throw new Error(`certified block does not re-execute: ${r.reason}`);
-          await d.app.commit(block, cert);
+          const committedBlock = await d.app.commit(block, cert);
           ok = true;
+          d.onCommit?.(committedBlock);
           committed++;
         } catch (e) {
           if (d.app.info().height >= expected) continue; // committed meanwhile by consensus

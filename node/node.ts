@@ -163,6 +163,11 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
               if (id) net.penalize(id, reason);
             },
             log: plog,
+            // a synced block is committed like a decided one: mempool, metrics, RPC subscribers
+            onCommit: (b) => {
+              mempool.update(b.txIds);
+              onCommit(b);
+            },
           },
           to,
           peers,
