@@ -2,7 +2,7 @@
 // Certificates are made and checked by protocols/identity/certificate.ts; chain facts come from
 // proven queries (protocols/channel/chainView.ts). This file reads flags, files and prints.
 // (Names and flags: cli/commands/cert.ts.)
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ERR, InvalidMessageError } from '../../lib/errors.js';
 import { addressOf, toChecksumAddress, CURVE_NAMES } from '../../crypto/keys.js';
@@ -21,7 +21,7 @@ import {
 } from '../../protocols/identity/certificate.js';
 import { ProvenChain, anchorFromGenesis, anchorFromStatus, type TrustAnchor } from '../../protocols/channel/index.js';
 import { lines, usageError, type Output } from '../output.js';
-import { loadKeyDir, passphraseFromFlags, KEY_FILE_EXISTS, type PassphraseFlags } from '../keyFiles.js';
+import { exists, loadKeyDir, passphraseFromFlags, KEY_FILE_EXISTS, type PassphraseFlags } from '../keyFiles.js';
 
 export interface ChainIdFlags {
   chainId?: string;
@@ -80,15 +80,6 @@ export async function trustAnchorFromFlags(rpc: RpcClient, genesis: string | und
   return genesis !== undefined ? anchorFromGenesis(await loadGenesis(genesis)) : anchorFromStatus(await rpc.status());
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Writes files into DIR (created), refusing to overwrite any of them unless force. */
 async function writeOut(dir: string, files: Record<string, string>, force: boolean): Promise<Record<string, string>> {
   await mkdir(dir, { recursive: true });
@@ -108,15 +99,20 @@ function validityFlags(days: string): { notBefore: number; notAfter: number } {
   return { notBefore, notAfter: notBefore + d * DAY_MS };
 }
 
-export async function selfSignCmd(out: Output, flags: MakeFlags): Promise<void> {
+/** The inputs both self-sign and request need: --name, --keys (loaded), --out, the chain id. */
+async function makeInputs(flags: MakeFlags) {
   if (flags.name === undefined) throw usageError('missing --name NAME');
   if (flags.keys === undefined) throw usageError('missing --keys KEYDIR');
   if (flags.out === undefined) throw usageError('missing --out DIR');
   const passphrase = await passphraseFromFlags(flags);
   const keys = await loadKeyDir(flags.keys, passphrase);
-  const chainId = await chainIdFromFlags(flags);
-  const { certPem, tlsKey } = await selfSignCertificate({ chainId, name: flags.name, online: keys.online, separateTlsKey: flags.separateTlsKey === true, ...validityFlags(flags.days) });
-  const paths = await writeOut(flags.out, { 'cert.pem': certPem, 'key.pem': encodeKeyPem(tlsKey, passphrase) }, flags.force === true);
+  return { name: flags.name, out: flags.out, passphrase, keys, chainId: await chainIdFromFlags(flags) };
+}
+
+export async function selfSignCmd(out: Output, flags: MakeFlags): Promise<void> {
+  const { name, out: dir, passphrase, keys, chainId } = await makeInputs(flags);
+  const { certPem, tlsKey } = await selfSignCertificate({ chainId, name, online: keys.online, separateTlsKey: flags.separateTlsKey === true, ...validityFlags(flags.days) });
+  const paths = await writeOut(dir, { 'cert.pem': certPem, 'key.pem': encodeKeyPem(tlsKey, passphrase) }, flags.force === true);
   printMade(out, 'self-signed', certPem, paths, passphrase !== undefined);
 }
 
@@ -136,19 +132,14 @@ function printMade(out: Output, what: string, certPem: string, paths: Record<str
 }
 
 export async function requestCmd(out: Output, flags: MakeFlags): Promise<void> {
-  if (flags.name === undefined) throw usageError('missing --name NAME');
-  if (flags.keys === undefined) throw usageError('missing --keys KEYDIR');
-  if (flags.out === undefined) throw usageError('missing --out DIR');
-  const passphrase = await passphraseFromFlags(flags);
-  const keys = await loadKeyDir(flags.keys, passphrase);
-  const chainId = await chainIdFromFlags(flags);
-  const { requestPem, tlsKey } = await createCertificateRequest({ chainId, name: flags.name, online: keys.online, separateTlsKey: flags.separateTlsKey === true });
-  const paths = await writeOut(flags.out, { 'request.pem': requestPem, 'key.pem': encodeKeyPem(tlsKey, passphrase) }, flags.force === true);
+  const { name, out: dir, passphrase, keys, chainId } = await makeInputs(flags);
+  const { requestPem, tlsKey } = await createCertificateRequest({ chainId, name, online: keys.online, separateTlsKey: flags.separateTlsKey === true });
+  const paths = await writeOut(dir, { 'request.pem': requestPem, 'key.pem': encodeKeyPem(tlsKey, passphrase) }, flags.force === true);
   const online = toChecksumAddress(addressOf(keys.online.type, keys.online.publicKey));
   out.result(
-    { name: flags.name, chainId, online, onlineKeyType: CURVE_NAMES[keys.online.type], files: paths, keyEncrypted: passphrase !== undefined },
+    { name, chainId, online, onlineKeyType: CURVE_NAMES[keys.online.type], files: paths, keyEncrypted: passphrase !== undefined },
     lines([
-      ['request', flags.name],
+      ['request', name],
       ['chain', chainId],
       ['online', `${online} (${CURVE_NAMES[keys.online.type]})`],
       ...Object.entries(paths).map(([k, v]) => [k, v] as [string, string]),
