@@ -1,0 +1,58 @@
+// secp256k1 verification goes through libsecp256k1 (N-API) where it loads, OpenSSL elsewhere: both
+// must give the same answer on every input, valid or not, or nodes on different platforms could
+// disagree on a transaction. A seeded differential test over valid signatures and their mutations.
+import t from 'tap';
+import { sign, verify, verifyOpenSsl, SECP256K1_VERIFIER } from '../../../crypto/sign.js';
+import { keyPairFromPrivate, KeyType, curveOf } from '../../../crypto/keys.js';
+import { sha256 } from '../../../crypto/hash.js';
+import { prng, randInt } from '../../utils/prng.js';
+
+const n = curveOf(KeyType.secp256k1).Point.CURVE().n;
+const hex32 = (v: bigint) => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
+
+t.test('this platform verifies secp256k1 with libsecp256k1 (linux-x64 has a prebuilt binding)', async (t) => {
+  if (process.platform === 'linux' && process.arch === 'x64' && process.env.IOTCHAIN_SECP256K1 !== 'openssl') t.equal(SECP256K1_VERIFIER, 'libsecp256k1');
+  else t.ok(['libsecp256k1', 'openssl'].includes(SECP256K1_VERIFIER));
+});
+
+t.test('libsecp256k1 and OpenSSL agree on valid, mutated, high-s, out-of-range and foreign inputs', async (t) => {
+  const rand = prng(0x5ec9);
+  const bytes = (len: number) => Uint8Array.from({ length: len }, () => randInt(rand, 256));
+  let valid = 0;
+  let cases = 0;
+  for (let i = 0; i < 60; i++) {
+    const k = keyPairFromPrivate(KeyType.secp256k1, sha256(bytes(32)));
+    const other = keyPairFromPrivate(KeyType.secp256k1, sha256(bytes(32)));
+    const msg = bytes(1 + randInt(rand, 200));
+    const sig = sign(k, msg);
+    const s = BigInt('0x' + Buffer.from(sig.subarray(32)).toString('hex'));
+    const r = BigInt('0x' + Buffer.from(sig.subarray(0, 32)).toString('hex'));
+    const flipped = new Uint8Array(sig);
+    flipped[randInt(rand, 64)]! ^= 1 << randInt(rand, 8);
+    const badKey = new Uint8Array(k.publicKey);
+    badKey[1 + randInt(rand, 32)]! ^= 1;
+    const inputs: [string, Uint8Array, Uint8Array, Uint8Array, boolean | undefined][] = [
+      ['valid', k.publicKey, msg, sig, true],
+      ['other message', k.publicKey, new Uint8Array([...msg, 0]), sig, false],
+      ['other key', other.publicKey, msg, sig, false],
+      ['flipped signature bit', k.publicKey, msg, flipped, undefined],
+      ['flipped key bit (maybe not on the curve)', badKey, msg, sig, false],
+      ['high-s twin', k.publicKey, msg, Uint8Array.from([...sig.subarray(0, 32), ...hex32(n - s)]), false],
+      ['s = 0', k.publicKey, msg, Uint8Array.from([...sig.subarray(0, 32), ...hex32(0n)]), false],
+      ['r = n', k.publicKey, msg, Uint8Array.from([...hex32(n), ...sig.subarray(32)]), false],
+      ['r + n overflow', k.publicKey, msg, Uint8Array.from([...hex32((r + n) % (1n << 256n)), ...sig.subarray(32)]), undefined],
+      ['key with 0x04 prefix', Uint8Array.from([4, ...k.publicKey.subarray(1)]), msg, sig, false],
+      ['63-byte signature', k.publicKey, msg, sig.subarray(0, 63), false],
+    ];
+    for (const [what, key, m, sg, expected] of inputs) {
+      const a = verify(KeyType.secp256k1, key, m, sg);
+      const b = verifyOpenSsl(KeyType.secp256k1, key, m, sg);
+      cases++;
+      if (a !== b) t.fail(`case ${i} ${what}: libsecp256k1 ${a}, OpenSSL ${b}`);
+      if (expected !== undefined && a !== expected) t.fail(`case ${i} ${what}: expected ${expected}, got ${a}`);
+      if (a) valid++;
+    }
+  }
+  t.equal(cases, 660, 'every case compared');
+  t.ok(valid >= 60, `${valid} valid signatures among them`);
+});
