@@ -139,7 +139,8 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       host: config.p2p.host,
       port: config.p2p.port,
       peers: config.p2p.peers,
-      // every validator ever in the set may connect: removed ones keep following the chain by sync
+      // the set in force at this node's height; members of later sets are added as their set takes
+      // effect (onValidatorSet), and a removed validator stays allowed until this node restarts
       allowedPeers: app.info().validators.map((v) => v.peerId),
       maxMessageBytes: 32 * 1024 * 1024,
       log: plog,
