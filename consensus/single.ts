@@ -6,6 +6,7 @@ import type { Application, CommittedBlock } from '../state/application.js';
 import { commitVoteBytes, validatorAddress, type CommitCertificate } from '../state/block.js';
 import { sign } from '../crypto/sign.js';
 import { bytesEqual } from '../lib/hex.js';
+import { IotchainError } from '../lib/errors.js';
 import type { KeyPair } from '../crypto/keys.js';
 import type { TxSource } from './txSource.js';
 
@@ -34,9 +35,24 @@ export class SingleValidator {
   private ticking = false;
 
   constructor(private readonly o: SingleValidatorOptions) {
-    const vals = o.app.info().validators;
-    if (vals.length !== 1 || !bytesEqual(vals[0]!.consensusKey, o.key.publicKey)) {
-      throw new Error('single-validator consensus needs a genesis with exactly this node as validator');
+    this.checkSet();
+  }
+
+  /**
+   * The set in force must be exactly this node. A validator-set change approved on a 1-validator
+   * chain (its quorum is 1) takes effect two heights later; from then on this driver must not
+   * certify blocks alone: it stops with CONSENSUS_SET_CHANGED, and a restart runs PBFT with the new
+   * set (node/node.ts picks the driver from the set in force).
+   */
+  private checkSet(): void {
+    const vals = this.o.app.info().validators;
+    if (vals.length !== 1 || !bytesEqual(vals[0]!.consensusKey, this.o.key.publicKey)) {
+      throw new IotchainError(
+        'CONSENSUS_SET_CHANGED',
+        vals.length === 1
+          ? 'the validator set in force is another single validator: this node cannot produce blocks'
+          : `the validator set in force has ${vals.length} members: single-validator consensus stops; restart the node to run PBFT with them`,
+      );
     }
   }
 
@@ -92,6 +108,7 @@ export class SingleValidator {
 
   /** Proposes, checks, certifies and commits one block. Exposed for tests. */
   async produce(txs?: Uint8Array[]): Promise<CommittedBlock> {
+    this.checkSet();
     const info = this.o.app.info();
     const height = info.height + 1;
     const v = info.validators[0]!;

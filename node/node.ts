@@ -60,12 +60,6 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   const log = opts.logger ?? pino({ level: config.log.level, base: { node: config.moniker } });
   const key: KeyPair = await loadKeyFile(p.consensusKey, opts.passphrase);
   if (key.type !== KeyType.p256) throw new InvalidMessageError(ERR.CONFIG, `${p.consensusKey}: the consensus key must be a P-256 key`);
-  // a key outside the genesis set is a validator added later (or removed): with PBFT it follows the
-  // chain by block sync and votes once the set in force names it; a 1-validator chain has no peers to follow
-  const index = genesis.validators.findIndex((v) => bytesEqual(v.consensusKey, key.publicKey));
-  if (index < 0 && genesis.validators.length === 1) {
-    throw new InvalidMessageError(ERR.CONFIG, `this node's consensus key ${toHex(key.publicKey)} is not the single genesis validator`);
-  }
 
   const store: KvStore = await LevelKvStore.open(p.data);
   let app: App;
@@ -117,7 +111,15 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   let consensus: { start(): void; stop(): Promise<void>; poke(): void };
   let p2p: P2p | undefined;
   let wal: Wal | undefined;
-  if (genesis.validators.length === 1) {
+  // the driver follows the set in force, not genesis: a 1-validator chain that approved more members
+  // runs PBFT after a restart. A key outside a multi-member set is a validator added later (or
+  // removed): it follows the chain by block sync and votes once the set names it.
+  const inForce = app.info().validators;
+  if (inForce.length === 1 && !bytesEqual(inForce[0]!.consensusKey, key.publicKey)) {
+    await store.close();
+    throw new InvalidMessageError(ERR.CONFIG, `this node's consensus key ${toHex(key.publicKey)} is not the single validator of the set in force`);
+  }
+  if (inForce.length === 1) {
     consensus = new SingleValidator({
       app,
       txs: mempool,
@@ -141,7 +143,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       peers: config.p2p.peers,
       // the set in force at this node's height; members of later sets are added as their set takes
       // effect (onValidatorSet), and a removed validator stays allowed until this node restarts
-      allowedPeers: app.info().validators.map((v) => v.peerId),
+      allowedPeers: app.info().validators.map((v) => v.peerId).filter((id) => id !== ''),
       maxMessageBytes: 32 * 1024 * 1024,
       log: plog,
     });
