@@ -73,9 +73,10 @@ export interface P2p {
   /** Queues a tx for the next gossip batch; resolves when the batch is published. */
   publishTx(raw: Uint8Array): Promise<void>;
   /**
-   * Called for each tx of a received batch. The handler validates: a batch whose txs all return
-   * (or fail benignly) is accepted and relayed if any was new; a tx rejected with InvalidMessageError
-   * rejects the batch (not relayed) and scores the relayer down once; any other error drops the tx.
+   * Called for each tx of a received batch, in order. The handler validates: a batch whose txs all
+   * return (or fail benignly) is accepted and relayed if any was new; the first tx rejected with
+   * InvalidMessageError rejects the batch (not relayed; later txs are not handled) and scores the
+   * relayer down once; any other error drops that tx.
    */
   onTx(handler: TxHandler): void;
   /** Adds peer ids to the allow-list (new validators after a validator-set change); no-op without one. */
@@ -341,7 +342,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   };
 
   // ---- gossip ----
-  /** A batch of txs: every tx goes to the handler; one invalid tx rejects the batch and costs the relayer one penalty. */
+  /** A batch of txs: each tx goes to the handler in order; the first invalid one rejects the batch (the rest are not looked at) and costs the relayer one penalty. */
   const deliverTxBatch = async (data: Uint8Array, from: string): Promise<TopicValidatorResult> => {
     let txs: Uint8Array[];
     try {
@@ -353,19 +354,18 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     const h = txHandler;
     if (h === undefined) return TopicValidatorResult.Ignore;
     let ok = 0;
-    let invalid: InvalidMessageError | undefined;
     for (const raw of txs) {
       try {
         await h(raw, from);
         ok++;
       } catch (e) {
-        if (e instanceof InvalidMessageError) invalid ??= e;
-        else log.debug('tx gossip handler failed', { peer: from, err: errorMessage(e) });
+        if (e instanceof InvalidMessageError) {
+          // the batch is rejected anyway: stop spending CPU on it (an honest origin sends no invalid tx)
+          penalize(from, `tx gossip: ${e.code}`, PENALTY.INVALID_MESSAGE);
+          return TopicValidatorResult.Reject;
+        }
+        log.debug('tx gossip handler failed', { peer: from, err: errorMessage(e) });
       }
-    }
-    if (invalid !== undefined) {
-      penalize(from, `tx gossip: ${invalid.code}`, PENALTY.INVALID_MESSAGE);
-      return TopicValidatorResult.Reject;
     }
     return ok > 0 ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore;
   };

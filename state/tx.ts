@@ -143,13 +143,17 @@ export function verifyTxSignature(tx: DecodedTx): boolean {
 }
 
 const DECODED_CACHE_MAX = 20_000;
+/** Bytes of raw txs the cache may hold (keys and decoded copies roughly triple it): large txs cannot fill memory. */
+const DECODED_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 const decodedTxs = new Map<string, DecodedTx>();
+let decodedBytes = 0;
 
 /**
  * decodeTx with a cache keyed by the raw bytes: a validator decodes each tx when it enters the
  * mempool and again when its block is proposed or processed; the second decode (msgpack, canonical
  * re-encode, SHA-256, key checks) is skipped. A DecodedTx depends on nothing but its bytes; callers
- * must not mutate it. Only valid encodings are cached; the oldest entries go first.
+ * must not mutate it. Only valid encodings are cached; the oldest entries go first, by count and by
+ * bytes (a peer sending large, badly signed txs cannot grow it).
  */
 export function decodeTxCached(raw: Uint8Array): DecodedTx {
   if (raw.length > MAX_TX_BYTES) return decodeTx(raw);
@@ -157,10 +161,20 @@ export function decodeTxCached(raw: Uint8Array): DecodedTx {
   let tx = decodedTxs.get(key);
   if (tx === undefined) {
     tx = decodeTx(raw);
-    if (decodedTxs.size >= DECODED_CACHE_MAX) decodedTxs.delete(decodedTxs.keys().next().value as string);
     decodedTxs.set(key, tx);
+    decodedBytes += raw.length;
+    while (decodedTxs.size > DECODED_CACHE_MAX || decodedBytes > DECODED_CACHE_MAX_BYTES) {
+      const [oldest, old] = decodedTxs.entries().next().value as [string, DecodedTx];
+      decodedTxs.delete(oldest);
+      decodedBytes -= old.raw.length;
+    }
   }
   return tx;
+}
+
+/** Entries and raw bytes held by the decoded-tx cache (tests, metrics). */
+export function decodedTxCacheSize(): { entries: number; bytes: number } {
+  return { entries: decodedTxs.size, bytes: decodedBytes };
 }
 
 /** Stateless checks for a given chain: decode, chain id, signature. Throws InvalidMessageError. */

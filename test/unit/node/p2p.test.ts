@@ -128,6 +128,13 @@ t.test('p2p among four validators', async (t) => {
     await C.p2p.publishTx(utf8('bad-tx'));
     await until(() => D.p2p.peerScore(ID.C) < 0, 'D scores C down');
     t.notOk(D.p2p.isBanned(ID.C), 'one invalid tx is not enough for a ban');
+    // one batch: an invalid tx first stops the batch there; the tx after it is never handled
+    const before = D.p2p.peerScore(ID.C);
+    void C.p2p.publishTx(utf8('bad-first'));
+    void C.p2p.publishTx(utf8('tx-after-bad'));
+    await until(() => D.p2p.peerScore(ID.C) < before, 'D scores C down again');
+    t.ok(D.p2p.peerScore(ID.C) > before - 15, `one penalty (10) for the whole batch, not two: ${before} → ${D.p2p.peerScore(ID.C)}`);
+    t.notOk([A, B, D].some((n) => n.txs.some((x) => x.tx === 'tx-after-bad')), 'the rest of a rejected batch is not handled (nor relayed)');
     await t.rejects(B.p2p.publishTx(new Uint8Array(128 * 1024 + 1)), { code: ERR.TOO_LARGE }, 'oversize tx refused locally');
   });
 

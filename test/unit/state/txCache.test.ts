@@ -1,0 +1,42 @@
+// The decoded-tx cache (state/tx.ts decodeTxCached): hits return the same decode, and the cache is
+// bounded by bytes as well as entries, so a peer sending many large, badly signed but well-formed
+// txs cannot grow a validator's memory (decode runs before the signature check).
+import t from 'tap';
+import { decodeTx, decodeTxCached, decodedTxCacheSize, encodeTx, checkTxStateless, TX_VERSION, MAX_ARGS_BYTES } from '../../../state/tx.js';
+import { ERR } from '../../../lib/errors.js';
+import { testKey, CHAIN_ID } from '../../utils/chain.js';
+
+const key = testKey('tx-cache');
+const body = (nonce: number, argsBytes: number) => ({
+  version: TX_VERSION,
+  chainId: CHAIN_ID,
+  keyType: key.type,
+  publicKey: key.publicKey,
+  nonce,
+  moduleId: 1,
+  methodId: 1,
+  args: new Uint8Array(argsBytes).fill(nonce % 251),
+  fee: 0n,
+});
+const unsigned = (nonce: number, argsBytes: number) => encodeTx({ body: body(nonce, argsBytes), signature: new Uint8Array(64).fill(1) });
+
+t.test('a cached decode equals a fresh one; a second call is a hit', async (t) => {
+  const raw = unsigned(1, 10);
+  const a = decodeTxCached(raw);
+  t.equal(decodeTxCached(new Uint8Array(raw)), a, 'same bytes in another buffer: the same object');
+  t.same(a.id, decodeTx(raw).id);
+  t.throws(() => checkTxStateless(raw, CHAIN_ID), { code: ERR.BAD_SIGNATURE }, 'caching a decode never skips the signature check');
+});
+
+t.test('large well-formed txs with bad signatures do not grow the cache past its byte bound', async (t) => {
+  let total = 0;
+  for (let n = 0; n < 600; n++) {
+    const raw = unsigned(1000 + n, MAX_ARGS_BYTES - 1024);
+    total += raw.length;
+    t.throws(() => checkTxStateless(raw, CHAIN_ID), { code: ERR.BAD_SIGNATURE });
+  }
+  const size = decodedTxCacheSize();
+  t.ok(total > 32 * 1024 * 1024, `${(total / 2 ** 20).toFixed(0)} MiB of txs went through`);
+  t.ok(size.bytes <= 16 * 1024 * 1024, `the cache holds ${(size.bytes / 2 ** 20).toFixed(1)} MiB`);
+  t.ok(size.entries < 600, `${size.entries} entries kept`);
+});
