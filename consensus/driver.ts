@@ -321,12 +321,6 @@ export class PbftDriver {
     this.enqueue({ type: 'Start', wal: [] });
   }
 
-  private startSyncSoon(toHeight: number): void {
-    setImmediate(() => {
-      if (!this.stopped) this.startSync(this.o.app.info().height + 1, toHeight, this.validators.map((_, i) => i));
-    });
-  }
-
   private startSync(fromHeight: number, toHeight: number, peers: readonly number[]): void {
     if (this.syncing || !this.o.sync) return;
     this.syncing = true;
@@ -336,8 +330,6 @@ export class PbftDriver {
         if (last >= fromHeight) {
           this.enqueue({ type: 'Synced', height: last });
           this.followValidatorSet();
-          // a follower catching up in several rounds: no message may come until it asks again
-          if (this.following && last + 1 < toHeight) this.startSyncSoon(toHeight);
         }
       })
       .catch((e) => this.log.warn('block sync failed', { err: errorMessage(e) }))

@@ -12,7 +12,8 @@ export const SYNC_MAX_BLOCKS = 64;
 export const SYNC_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 const requestT = tuple<[number, number]>(u53, u53);
-const responseT = list(tuple<[Uint8Array, Uint8Array]>(bytes(MAX_BLOCK_BYTES), bytes(64 * 1024)), SYNC_MAX_BLOCKS);
+/** A sync response: consecutive [encoded block, encoded certificate] pairs. */
+export const syncResponseCodec = list(tuple<[Uint8Array, Uint8Array]>(bytes(MAX_BLOCK_BYTES), bytes(64 * 1024)), SYNC_MAX_BLOCKS);
 
 export function encodeSyncRequest(fromHeight: number, maxBlocks: number): Uint8Array {
   return encode(requestT, [fromHeight, maxBlocks]);
@@ -33,7 +34,7 @@ export function serveSync(blocks: BlockStore, req: Uint8Array): Uint8Array {
     if (out.length > 0 && size > SYNC_MAX_RESPONSE_BYTES) break;
     out.push(pair);
   }
-  return encode(responseT, out);
+  return encode(syncResponseCodec, out);
 }
 
 export interface SyncDeps {
@@ -69,7 +70,7 @@ export async function syncBlocks(d: SyncDeps, toHeight: number, peers: readonly 
       }
       let pairs: [Uint8Array, Uint8Array][];
       try {
-        pairs = decode(responseT, resp, 'sync response', SYNC_MAX_RESPONSE_BYTES + 1024 * 1024);
+        pairs = decode(syncResponseCodec, resp, 'sync response', SYNC_MAX_RESPONSE_BYTES + 1024 * 1024);
       } catch (e) {
         d.penalize?.(peer, `bad sync response: ${errorMessage(e)}`);
         continue;

@@ -6,11 +6,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { initNetwork } from '../../node/home.js';
 import { paths, writeJson } from '../../node/config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { BIN } from '../../test/utils/proc.js';
+import { BIN, freePortBlock } from '../../test/utils/proc.js';
 
 export interface ConsensusSettings {
   blockDelayMs?: number;
@@ -85,26 +84,6 @@ function installHandlers(): void {
   });
 }
 
-/** A base port with `n` free consecutive ports on 127.0.0.1 (bounded tries). */
-export async function freePortRange(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor((process.pid * 7919 + attempt * 104729) % 40000);
-    const ok = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) =>
-          new Promise<boolean>((res) => {
-            const s = createServer();
-            s.once('error', () => res(false));
-            s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error('no free port range');
-}
-
 /**
  * One `iotchain start` process. Like test/utils' Proc, but with node flags before the script (the
  * V8 profiler flags are not allowed in NODE_OPTIONS) and a wait that scans only new output.
@@ -171,7 +150,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const procs: ValidatorProc[] = [];
   let stopping: Promise<void> | undefined;
   let stoppingProcs: Promise<void> | undefined;
-  const base = await freePortRange(2 * o.validators);
+  const base = await freePortBlock(2 * o.validators);
   const cluster: Cluster = {
     dir,
     rpcUrls: Array.from({ length: o.validators }, (_, i) => `http://127.0.0.1:${base + i}`),

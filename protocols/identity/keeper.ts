@@ -6,7 +6,7 @@
 import { ProtocolError, ERR } from '../../lib/errors.js';
 import { bytesEqual, toHex } from '../../lib/hex.js';
 import type { KeyType } from '../../crypto/keys.js';
-import type { ReaderAccess, SignerRole, StoreAccess } from '../module.js';
+import { readerAccess, type ReaderAccess, type SignerRole, type StoreAccess } from '../module.js';
 import { IdentityReader, IdentityStore } from './store.js';
 import { IDENTITY_MODULE_ID } from './id.js';
 import { IDENTITY_ERR } from './errors.js';
@@ -106,8 +106,9 @@ export const caGovernance = {
     return reader(access).onlineOwner(ca) ? `${toHex(ca)} is an online key; a CA is named by its offline address` : undefined;
   },
   addCa(access: StoreAccess, ca: Uint8Array, height: number): void {
+    const why = caGovernance.caRefusal(readerAccess(access), ca);
+    if (why) throw new ProtocolError(IDENTITY_ERR.BAD_CA, why);
     const s = new IdentityStore(access.storeOf(IDENTITY_MODULE_ID));
-    if (s.onlineOwner(ca)) throw new ProtocolError(IDENTITY_ERR.BAD_CA, `${toHex(ca)} is an online key; a CA is named by its offline address`);
     if (s.ca(ca)) throw new ProtocolError(IDENTITY_ERR.BAD_CA, `${toHex(ca)} is already a CA`);
     s.setCa(ca, { since: height });
   },

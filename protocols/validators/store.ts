@@ -30,10 +30,6 @@ export class ValidatorsReader {
   caProposal(id: Uint8Array): CaProposal | undefined {
     return this.read(caProposalCodec, caProposalKey(id), 'CA proposal');
   }
-
-  history(height: number): Validator[] | undefined {
-    return this.read(validatorSetCodec, historyKey(height), 'validator-set history');
-  }
 }
 
 export class ValidatorsStore extends ValidatorsReader {

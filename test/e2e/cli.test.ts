@@ -4,7 +4,7 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Proc, runCli, freePortBlock } from '../utils/proc.js';
+import { Proc, runCli, freePortBlock, isAlive } from '../utils/proc.js';
 
 
 t.test('devnet + CLI: keys, transfer --wait, query --prove, CA set by validator approval, status, block; SIGINT stops every process', async (t) => {
@@ -71,14 +71,6 @@ t.test('devnet + CLI: keys, transfer --wait, query --prove, CA set by validator 
 
   await devnet.stop('SIGINT');
   t.equal(devnet.child.exitCode, 0, 'devnet exits 0 on Ctrl-C');
-  for (const n of info.nodes) {
-    let alive = true;
-    try {
-      process.kill(n.pid as number, 0);
-    } catch {
-      alive = false;
-    }
-    t.notOk(alive, `${n.name} is gone`);
-  }
+  for (const n of info.nodes) t.notOk(isAlive(n.pid as number), `${n.name} is gone`);
   t.ok(existsSync(join(dir, 'net', 'node0', 'data')), 'state kept on disk');
 });

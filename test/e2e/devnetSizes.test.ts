@@ -6,19 +6,10 @@ import t from 'tap';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Proc, runCli, freePortBlock } from '../utils/proc.js';
+import { Proc, runCli, freePortBlock, isAlive } from '../utils/proc.js';
 import { RpcClient } from '../../rpc/client.js';
 
 const SIZES = [1, 7, 10, 16];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 for (const n of SIZES) {
   t.test(`devnet --validators ${n}: starts, commits a tx, every node agrees, SIGINT stops all`, async (t) => {
@@ -59,6 +50,6 @@ for (const n of SIZES) {
 
     await devnet.stop('SIGINT');
     t.equal(devnet.child.exitCode, 0, 'devnet exits 0 on Ctrl-C');
-    t.same(info.nodes.filter((x) => alive(x.pid)).map((x) => x.name), [], 'every validator process is gone');
+    t.same(info.nodes.filter((x) => isAlive(x.pid)).map((x) => x.name), [], 'every validator process is gone');
   });
 }

@@ -88,8 +88,9 @@ export function certifyBy(signers: { index: number; key: KeyPair }[], height: nu
   return { height, view, blockHash: hash, votes: signers.map((s) => ({ validatorIndex: s.index, signature: sign(s.key, commitVoteBytes(CHAIN_ID, height, view, hash)) })) };
 }
 
+/** A 1-of-1 commit certificate (the single-validator chains of most tests). */
 export function certify(validator: KeyPair, height: number, hash: Uint8Array, view = 0): CommitCertificate {
-  return { height, view, blockHash: hash, votes: [{ validatorIndex: 0, signature: sign(validator, commitVoteBytes(CHAIN_ID, height, view, hash)) }] };
+  return certifyBy([{ index: 0, key: validator }], height, hash, view);
 }
 
 export function transferTx(from: KeyPair, to: Uint8Array, amount: bigint, nonce: number, fee = 0n, chainId = CHAIN_ID): Uint8Array {

@@ -1,4 +1,5 @@
-// Runs CLI commands in-process: a commander program with the key and client commands, output captured.
+// Runs CLI commands in-process: a commander program with the commands a test registers (default:
+// the key and client commands), output captured.
 import { Command, CommanderError } from 'commander';
 import { registerKeyCommands } from '../../../cli/commands/keys.js';
 import { registerClientCommands } from '../../../cli/commands/client.js';
@@ -15,7 +16,15 @@ export interface CliRun {
 /** Low scrypt cost so encrypted key files are quick to write in tests. */
 export const TEST_SCRYPT_N = 1 << 10;
 
-export async function runCli(args: string[]): Promise<CliRun> {
+/** Registers the commands a test runs on a fresh program, with the captured io. */
+export type RegisterCommands = (program: Command, io: CliIo) => void;
+
+const keyAndClientCommands: RegisterCommands = (program, io) => {
+  registerKeyCommands(program, { io, scryptN: TEST_SCRYPT_N });
+  registerClientCommands(program, { io });
+};
+
+export async function runCli(args: string[], register: RegisterCommands = keyAndClientCommands): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
   let exitCode = 0;
@@ -29,8 +38,7 @@ export async function runCli(args: string[]): Promise<CliRun> {
   const program = new Command().name('iotchain');
   program.exitOverride();
   program.configureOutput({ writeOut: (s) => void out.push(s), writeErr: (s) => void err.push(s) });
-  registerKeyCommands(program, { io, scryptN: TEST_SCRYPT_N });
-  registerClientCommands(program, { io });
+  register(program, io);
   try {
     await program.parseAsync(args, { from: 'user' });
   } catch (e) {

@@ -8,7 +8,6 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Command, CommanderError } from 'commander';
 import { initHome } from '../../../node/home.js';
 import { createNode } from '../../../node/node.js';
 import { paths } from '../../../node/config.js';
@@ -16,62 +15,25 @@ import { registerKeyCommands } from '../../../cli/commands/keys.js';
 import { registerClientCommands } from '../../../cli/commands/client.js';
 import { registerIdentityCommands } from '../../../cli/commands/identity.js';
 import { registerNameCommands } from '../../../cli/commands/name.js';
-import type { CliIo } from '../../../cli/output.js';
+import { runCli, TEST_SCRYPT_N, type CliRun, type RegisterCommands } from './helpers.js';
 import { defaultModules, indexModules } from '../../../protocols/registry.js';
 import { loadNameCommitment } from '../../../protocols/identity/client.js';
 import { fromHex } from '../../../lib/hex.js';
 
-const TEST_SCRYPT_N = 1 << 10;
 const CHAIN = 'identity-cli-test';
 const modules = indexModules(defaultModules());
 
-interface Run {
-  out: string;
-  err: string;
-  code: number;
-  json(): Record<string, unknown>;
-}
-
-async function cli(...args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const io: CliIo = {
-    out: (s) => void out.push(s.endsWith('\n') ? s : s + '\n'),
-    err: (s) => void err.push(s.endsWith('\n') ? s : s + '\n'),
-    setExitCode: (c) => {
-      code = c;
-    },
-  };
-  const program = new Command().name('iotchain');
-  program.exitOverride();
-  program.configureOutput({ writeOut: (s) => void out.push(s), writeErr: (s) => void err.push(s) });
+const identityCommands: RegisterCommands = (program, io) => {
   registerKeyCommands(program, { io, scryptN: TEST_SCRYPT_N });
   registerClientCommands(program, { io, modules });
   registerIdentityCommands(program, { io, modules, scryptN: TEST_SCRYPT_N, pollMs: 20 });
   registerNameCommands(program, { io, modules, scryptN: TEST_SCRYPT_N, pollMs: 20 });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    code = e.exitCode;
-  }
-  const stdout = out.join('');
-  return {
-    out: stdout,
-    err: err.join(''),
-    code,
-    json() {
-      const l = stdout.trim().split('\n');
-      if (l.length !== 1) throw new Error(`expected exactly one line of JSON, got ${l.length}: ${stdout}`);
-      return JSON.parse(l[0]!) as Record<string, unknown>;
-    },
-  };
-}
+};
+const cli = (...args: string[]): Promise<CliRun> => runCli(args, identityCommands);
 
 /** One `error: …` line on stderr, nothing on stdout, exit 1. */
-function userError(t: Test, r: Run, re: RegExp, what: string): void {
-  t.equal(r.code, 1, `${what}: exit 1`);
+function userError(t: Test, r: CliRun, re: RegExp, what: string): void {
+  t.equal(r.exitCode, 1, `${what}: exit 1`);
   t.equal(r.out, '', `${what}: nothing on stdout`);
   const l = r.err.trim().split('\n');
   t.equal(l.length, 1, `${what}: one line on stderr: ${r.err}`);
@@ -90,7 +52,7 @@ async function keyDir(root: string, label: string, passphraseFile?: string): Pro
   const dir = join(root, label);
   const pass = passphraseFile ? ['--passphrase-file', passphraseFile] : ['--insecure'];
   const r = await cli('keys', 'new', '--out', dir, ...pass, '--json');
-  if (r.code !== 0) throw new Error(r.err);
+  if (r.exitCode !== 0) throw new Error(r.err);
   const j = r.json() as { online: { address: string }; offline: { address: string } };
   return { dir, online: j.online.address, offline: j.offline.address, flags: ['--keys', dir, ...pass] };
 }
@@ -144,7 +106,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
 
   await t.test('identity register → show (plain, proven by the RPC validators and by the genesis file)', async (t) => {
     const r = await cli('identity', 'register', ...alice.flags, ...rpc, '--wait', '--json');
-    t.equal(r.code, 0, r.err + r.out);
+    t.equal(r.exitCode, 0, r.err + r.out);
     const j = r.json();
     t.equal(j.status, 'committed');
     t.equal(j.method, 'identity/submitPublicKey');
@@ -154,17 +116,17 @@ t.test('identity and name commands against an in-process node', async (t) => {
     t.type(j.height, 'number');
 
     const again = await cli('identity', 'register', ...alice.flags, ...rpc, '--wait', '--json');
-    t.equal(again.code, 0, 'registering the same key again is a no-op');
+    t.equal(again.exitCode, 0, 'registering the same key again is a no-op');
     t.equal(again.json().alreadyRegistered, true);
 
     for (const k of [bob, poor]) {
       const b = await cli('identity', 'register', ...k.flags, ...rpc, '--wait');
-      t.equal(b.code, 0, b.err);
+      t.equal(b.exitCode, 0, b.err);
       t.match(b.out, /committed at height \d+/);
     }
 
     const show = await cli('identity', 'show', alice.offline, ...rpc, '--json');
-    t.equal(show.code, 0, show.err);
+    t.equal(show.exitCode, 0, show.err);
     const s = show.json();
     t.equal(s.registered, true);
     t.equal((s.online as string).toLowerCase(), alice.online.toLowerCase());
@@ -172,7 +134,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
     t.equal((s.history as unknown[]).length, 1);
 
     const byOnline = await cli('identity', 'show', alice.online, ...rpc, '--prove', '--json');
-    t.equal(byOnline.code, 0, byOnline.err);
+    t.equal(byOnline.exitCode, 0, byOnline.err);
     const p = byOnline.json();
     t.equal((p.offline as string).toLowerCase(), alice.offline.toLowerCase(), 'an online key shows its identity');
     t.equal(p.verified, true);
@@ -180,7 +142,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
     t.equal(p.queriedKeyState, 'active');
 
     const anchored = await cli('identity', 'show', alice.offline, ...rpc, '--prove', '--genesis', paths(home).genesis);
-    t.equal(anchored.code, 0, anchored.err);
+    t.equal(anchored.exitCode, 0, anchored.err);
     t.match(anchored.out, /verified:\s+yes at height \d+ \(trust: validators of .*genesis\.json\)/);
     t.match(anchored.out, /state:\s+active \(registered at height \d+\)/);
   });
@@ -194,7 +156,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
     userError(t, await cli('identity', 'vouch', carol.offline, '--bet', '5', ...alice.flags, ...rpc, '--wait'), /neither a registered identity nor one of its online keys/, 'vouch for nobody');
 
     const j = await cli('identity', 'close', ...carol.flags, ...rpc, '--wait', '--json');
-    t.equal(j.code, 1);
+    t.equal(j.exitCode, 1);
     const e = j.json();
     t.equal((e.error as { code: string }).code, 'IDENTITY_NOT_REGISTERED');
     t.equal(e.status, 'failed', 'the JSON failure carries the tx status');
@@ -211,13 +173,13 @@ t.test('identity and name commands against an in-process node', async (t) => {
     userError(t, await cli('name', 'register', 'Bad_Name', '--ip', '10.0.0.1', ...alice.flags, ...rpc), /IDENTITY_BAD_NAME|bad name/, 'bad name');
     userError(t, await cli('name', 'register', 'good.iot', '--ip', '10.0.0.256', ...alice.flags, ...rpc), /bad ip/, 'bad ip');
     const r = await cli('identity', 'register', '--keys', dave.dir, '--passphrase-file', passFile, ...rpc, '--wait', '--json');
-    t.equal(r.code, 0, 'the right passphrase works');
+    t.equal(r.exitCode, 0, 'the right passphrase works');
     t.equal(r.json().status, 'committed');
   });
 
   await t.test('name register (commit, wait the minimum age, reveal) → resolve (proven)', async (t) => {
     const r = await cli('name', 'register', 'alice.iot', '--ip', '10.0.0.1:8443', ...alice.flags, ...rpc, '--wait');
-    t.equal(r.code, 0, r.err + r.out);
+    t.equal(r.exitCode, 0, r.err + r.out);
     t.match(r.err, /committing 0x[0-9a-f]{64}/, 'progress on stderr');
     t.match(r.err, /revealing/);
     t.match(r.out, /name:\s+alice\.iot → 10\.0\.0\.1:8443/);
@@ -225,7 +187,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
     t.notOk(existsSync(join(alice.dir, 'names', CHAIN, 'alice.iot.json')), 'the salt file is removed once revealed');
 
     const res = await cli('name', 'resolve', 'alice.iot', ...rpc, '--json');
-    t.equal(res.code, 0, res.err);
+    t.equal(res.exitCode, 0, res.err);
     const j = res.json();
     t.equal(j.ip, '10.0.0.1:8443');
     t.equal((j.owner as string).toLowerCase(), alice.offline.toLowerCase());
@@ -233,22 +195,22 @@ t.test('identity and name commands against an in-process node', async (t) => {
     t.equal(j.trust, 'rpc-validators');
 
     const human = await cli('name', 'resolve', 'alice.iot', ...rpc, '--prove', '--genesis', paths(home).genesis);
-    t.equal(human.code, 0, human.err);
+    t.equal(human.exitCode, 0, human.err);
     t.match(human.out, /ip:\s+10\.0\.0\.1:8443/);
     t.match(human.out, /verified:\s+yes at height \d+ \(trust: validators of .*genesis\.json\)/);
 
     const plain = await cli('name', 'resolve', 'alice.iot', ...rpc, '--no-prove', '--json');
-    t.equal(plain.code, 0, plain.err);
+    t.equal(plain.exitCode, 0, plain.err);
     t.equal(plain.json().verified, false);
 
     userError(t, await cli('name', 'resolve', 'nobody.iot', ...rpc), /IDENTITY_NAME_NOT_FOUND|name nobody\.iot is not registered/, 'unregistered name: exit 1');
 
     const again = await cli('name', 'register', 'alice.iot', '--ip', '10.0.0.1:8443', ...alice.flags, ...rpc, '--wait', '--json');
-    t.equal(again.code, 0, 'registering an own active name again is a no-op');
+    t.equal(again.exitCode, 0, 'registering an own active name again is a no-op');
     t.equal(again.json().alreadyRegistered, true);
 
     const renew = await cli('name', 'renew', 'alice.iot', '--periods', '2', ...alice.flags, ...rpc, '--wait', '--json');
-    t.equal(renew.code, 0, renew.err + renew.out);
+    t.equal(renew.exitCode, 0, renew.err + renew.out);
     const rn = renew.json();
     t.equal(rn.status, 'committed');
     t.equal(rn.expires, (j.expires as number) + 2 * FAST_IDENTITY.namePeriodMs, 'renewal extends the expiry by two periods');
@@ -258,7 +220,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
     userError(t, await cli('name', 'register', 'alice.iot', '--ip', '10.0.0.2', ...bob.flags, ...rpc, '--wait'), /name alice\.iot is taken: owner 0x/, 'taken (checked before committing)');
     t.notOk(existsSync(join(bob.dir, 'names')), 'bob made no commitment');
     const j = await cli('name', 'commit', 'alice.iot', ...bob.flags, ...rpc, '--wait', '--json');
-    t.equal(j.code, 1);
+    t.equal(j.exitCode, 1);
     t.equal((j.json().error as { code: string }).code, 'IDENTITY_NAME_TAKEN');
 
     userError(t, await cli('name', 'register', 'poor.iot', '--ip', '10.0.0.5', ...poor.flags, ...rpc, '--wait'), /holds 5, registering poor\.iot for 1 period\(s\) .* needs 10/, 'cannot pay the name fee');
@@ -269,11 +231,11 @@ t.test('identity and name commands against an in-process node', async (t) => {
 
   await t.test('vouch (by offline address) and incentive', async (t) => {
     const v = await cli('identity', 'vouch', alice.offline, '--bet', '250', ...bob.flags, ...rpc, '--wait', '--json');
-    t.equal(v.code, 0, v.err + v.out);
+    t.equal(v.exitCode, 0, v.err + v.out);
     const j = v.json();
     t.equal((j.online as string).toLowerCase(), alice.online.toLowerCase(), 'the offline address is mapped to the current online key');
     const inc = await cli('identity', 'incentive', '--amount', '100', ...alice.flags, ...rpc, '--wait');
-    t.equal(inc.code, 0, inc.err);
+    t.equal(inc.exitCode, 0, inc.err);
     t.match(inc.out, /100 escrowed for the vouchers of/);
     const show = (await cli('identity', 'show', alice.offline, ...rpc, '--json')).json();
     t.same(show.vouches, { stake: '250', vouchers: 1, level: 2, incentivePool: '100' }, 'trust level = bit length of 250 / 100');
@@ -282,7 +244,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
 
   await t.test('name commit, then an interrupted register resumes with the saved salt', async (t) => {
     const c = await cli('name', 'commit', 'bob.iot', ...bob.flags, ...rpc, '--wait', '--json');
-    t.equal(c.code, 0, c.err + c.out);
+    t.equal(c.exitCode, 0, c.err + c.out);
     const cj = c.json();
     t.equal(cj.resumed, false);
     const saved = await loadNameCommitment(bob.dir, CHAIN, 'bob.iot', fromHex(bob.offline, 'bob', 20));
@@ -290,12 +252,12 @@ t.test('identity and name commands against an in-process node', async (t) => {
     t.equal(saved?.commitment, cj.commitment);
 
     const again = await cli('name', 'commit', 'bob.iot', ...bob.flags, ...rpc, '--wait', '--json');
-    t.equal(again.code, 0);
+    t.equal(again.exitCode, 0);
     t.equal(again.json().resumed, true, 'a second commit reuses the live commitment');
     t.equal(again.json().commitment, cj.commitment);
 
     const r = await cli('name', 'register', 'bob.iot', '--ip', '[2001:db8::1]:443', ...bob.flags, ...rpc, '--wait', '--json');
-    t.equal(r.code, 0, r.err + r.out);
+    t.equal(r.exitCode, 0, r.err + r.out);
     const rj = r.json();
     t.equal(rj.resumed, true);
     t.equal(rj.commitment, cj.commitment, 'revealed the saved commitment, no new commit');
@@ -308,12 +270,12 @@ t.test('identity and name commands against an in-process node', async (t) => {
 
   await t.test('a commit sent without --wait is picked up by register', async (t) => {
     const c = await cli('name', 'commit', 'bob-two.iot', ...bob.flags, ...rpc, '--json');
-    t.equal(c.code, 0, c.err + c.out);
+    t.equal(c.exitCode, 0, c.err + c.out);
     const cj = c.json();
     t.equal(cj.status, 'pending');
     t.equal(cj.revealFrom, null);
     const r = await cli('name', 'register', 'bob-two.iot', '--ip', '192.168.1.7', ...bob.flags, ...rpc, '--wait');
-    t.equal(r.code, 0, r.err + r.out);
+    t.equal(r.exitCode, 0, r.err + r.out);
     t.match(r.err, new RegExp(`resuming commitment ${cj.commitment as string}`));
     t.match(r.out, /bob-two\.iot → 192\.168\.1\.7/);
   });
@@ -321,7 +283,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
   await t.test('identity update → KEYDIR holds the new key, history shows the old one revoked at a height', async (t) => {
     const newFile = join(root, 'alice-new-online.json');
     const u = await cli('identity', 'update', ...alice.flags, '--new-online', newFile, ...rpc, '--wait', '--json');
-    t.equal(u.code, 0, u.err + u.out);
+    t.equal(u.exitCode, 0, u.err + u.out);
     const j = u.json();
     t.equal(j.status, 'committed');
     t.equal(j.generated, true);
@@ -334,7 +296,7 @@ t.test('identity and name commands against an in-process node', async (t) => {
     t.ok(existsSync(join(alice.dir, 'revoked', `online-${alice.online}.json`)), 'the old key file is kept');
 
     const show = await cli('identity', 'show', alice.offline, ...rpc, '--prove', '--json');
-    t.equal(show.code, 0, show.err);
+    t.equal(show.exitCode, 0, show.err);
     const s = show.json();
     const h = s.history as { online: string; from: number; to: number | null }[];
     t.equal(h.length, 2);
@@ -356,15 +318,15 @@ t.test('identity and name commands against an in-process node', async (t) => {
 
   await t.test('identity close → name resolve refuses, show says closed', async (t) => {
     const c = await cli('identity', 'close', ...alice.flags, ...rpc, '--wait', '--json');
-    t.equal(c.code, 0, c.err + c.out);
+    t.equal(c.exitCode, 0, c.err + c.out);
     const at = c.json().closedAt as number;
     t.type(at, 'number');
     userError(t, await cli('name', 'resolve', 'alice.iot', ...rpc), /name alice\.iot does not resolve: its owner 0x[0-9a-f]{40} closed its identity/, 'resolve refuses');
     const j = await cli('name', 'resolve', 'alice.iot', ...rpc, '--json');
-    t.equal(j.code, 1);
+    t.equal(j.exitCode, 1);
     t.equal((j.json().error as { code: string }).code, 'IDENTITY_CLOSED');
     const show = await cli('identity', 'show', alice.offline, ...rpc);
-    t.equal(show.code, 0);
+    t.equal(show.exitCode, 0);
     t.match(show.out, new RegExp(`state:\\s+closed at height ${at}`));
     userError(t, await cli('identity', 'close', ...alice.flags, ...rpc, '--wait'), /IDENTITY_CLOSED/, 'closing twice');
     userError(t, await cli('identity', 'vouch', alice.offline, '--bet', '1', ...bob.flags, ...rpc, '--wait'), /was closed at height/, 'vouching for a closed identity');

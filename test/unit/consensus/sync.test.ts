@@ -6,11 +6,11 @@ import t from 'tap';
 import { App } from '../../../protocols/app.js';
 import { defaultModules } from '../../../protocols/registry.js';
 import { MemoryKvStore } from '../../../state/kvStore.js';
-import { encode, decode, tuple, list, bytes } from '../../../lib/encoding.js';
+import { encode, decode } from '../../../lib/encoding.js';
 import { toHex } from '../../../lib/hex.js';
 import { KeyType } from '../../../crypto/keys.js';
-import { commitCertificateCodec, decodeBlock, encodeBlock, MAX_BLOCK_BYTES } from '../../../state/block.js';
-import { encodeSyncRequest, serveSync, syncBlocks, SYNC_MAX_BLOCKS } from '../../../consensus/sync.js';
+import { commitCertificateCodec, decodeBlock, encodeBlock } from '../../../state/block.js';
+import { encodeSyncRequest, serveSync, syncBlocks, syncResponseCodec, SYNC_MAX_BLOCKS } from '../../../consensus/sync.js';
 import type { CommittedBlock } from '../../../state/application.js';
 import { testChain, testKey, transferTx, addr } from '../../utils/chain.js';
 
@@ -18,7 +18,6 @@ const vals = [0, 1, 2, 3].map((i) => testKey(`sync-v${i}`, KeyType.p256));
 const alice = testKey('sync-alice');
 const bob = testKey('sync-bob');
 const HEIGHT = SYNC_MAX_BLOCKS + 6;
-const responseT = list(tuple<[Uint8Array, Uint8Array]>(bytes(MAX_BLOCK_BYTES), bytes(64 * 1024)), SYNC_MAX_BLOCKS);
 
 async function source() {
   const c = await testChain({ validators: vals, funded: [[alice, 1_000_000n]] });
@@ -61,7 +60,7 @@ t.test('bad peers are penalized and skipped; an honest one completes the sync', 
   const app = await fresh(src);
   const honest = (req: Uint8Array) => serveSync(src.app.blocks, req);
   const forge = (req: Uint8Array, mutate: (block: Uint8Array, cert: Uint8Array) => [Uint8Array, Uint8Array]) =>
-    encode(responseT, decode(responseT, honest(req)).map(([b, c]) => mutate(b, c)));
+    encode(syncResponseCodec, decode(syncResponseCodec, honest(req)).map(([b, c]) => mutate(b, c)));
   const peers: Record<number, (req: Uint8Array) => Uint8Array | Promise<Uint8Array>> = {
     0: () => Promise.reject(new Error('unreachable')),
     1: () => new Uint8Array([0xc1, 0x00]),
@@ -112,10 +111,10 @@ t.test('bad peers are penalized and skipped; an honest one completes the sync', 
 
 t.test('serveSync: bounded responses, malformed requests refused', async (t) => {
   const src = await source();
-  const pairs = decode(responseT, serveSync(src.app.blocks, encodeSyncRequest(5, 1000)));
+  const pairs = decode(syncResponseCodec, serveSync(src.app.blocks, encodeSyncRequest(5, 1000)));
   t.equal(pairs.length, SYNC_MAX_BLOCKS, 'at most 64 blocks whatever is asked');
   t.equal(decodeBlock(pairs[0]![0]).header.height, 5);
-  t.same(decode(responseT, serveSync(src.app.blocks, encodeSyncRequest(HEIGHT + 1, 10))), [], 'nothing beyond the head');
+  t.same(decode(syncResponseCodec, serveSync(src.app.blocks, encodeSyncRequest(HEIGHT + 1, 10))), [], 'nothing beyond the head');
   t.throws(() => serveSync(src.app.blocks, encodeSyncRequest(0, 10)), { code: 'SYNC_BAD_REQUEST' });
   t.throws(() => serveSync(src.app.blocks, new Uint8Array([0x92, 0x01])), { code: 'ENCODING_INVALID' }, 'truncated request');
   t.throws(() => serveSync(src.app.blocks, new Uint8Array(65)), /exceeds|ENCODING|limit/, 'oversize request');

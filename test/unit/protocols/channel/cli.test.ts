@@ -2,7 +2,6 @@
 // self-sign / request / issue / verify in-process; `channel serve` as a real OS process (the
 // shipped bin/iotchain.js), `channel connect … --vote` in-process.
 import t from 'tap';
-import { Command, CommanderError } from 'commander';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,35 +9,15 @@ import { KeyType } from '../../../../crypto/keys.js';
 import { registerCertCommands } from '../../../../cli/commands/cert.js';
 import { registerChannelCommands } from '../../../../cli/commands/channel.js';
 import { saveKeyDir } from '../../../../cli/keyFiles.js';
-import type { CliIo } from '../../../../cli/output.js';
+import { runCli } from '../../cli/helpers.js';
 import { Proc } from '../../../utils/proc.js';
 import { startTestNet, entity, CHAIN, type Entity } from './fixture.js';
 
-interface Run {
-  out: string;
-  err: string;
-  exitCode: number;
-  json(): Record<string, unknown>;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let exitCode = 0;
-  const io: CliIo = { out: (s) => void out.push(s + '\n'), err: (s) => void err.push(s + '\n'), setExitCode: (c) => void (exitCode = c) };
-  const program = new Command().name('iotchain').exitOverride();
-  program.configureOutput({ writeOut: (s) => void out.push(s), writeErr: (s) => void err.push(s) });
-  registerCertCommands(program, { io });
-  registerChannelCommands(program, { io });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    exitCode = e.exitCode;
-  }
-  const stdout = out.join('');
-  return { out: stdout, err: err.join(''), exitCode, json: () => JSON.parse(stdout) as Record<string, unknown> };
-}
+const cli = (args: string[]) =>
+  runCli(args, (program, io) => {
+    registerCertCommands(program, { io });
+    registerChannelCommands(program, { io });
+  });
 
 const gw = entity('cli-gw');
 const svc = entity('cli-svc');
