@@ -1,6 +1,6 @@
 // Hash functions and domain tags. keccak256 comes from @noble/hashes (node's sha3-256 is a different
 // hash); SHA-256 from node:crypto (OpenSSL), which is several times faster than a JS implementation.
-import { createHash } from 'node:crypto';
+import { hash as oneShot } from 'node:crypto';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { utf8 } from '../lib/hex.js';
 
@@ -11,10 +11,12 @@ export function keccak256(...parts: Uint8Array[]): Uint8Array {
   return h.digest();
 }
 
+/**
+ * SHA-256 of the concatenated parts, through OpenSSL's one-shot `crypto.hash` (about 4× faster than a
+ * createHash object for the short inputs hashed per transaction: 1.2 against 5.1 µs, bench/micro).
+ */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  const d = h.digest();
+  const d = oneShot('sha256', parts.length === 1 ? parts[0]! : Buffer.concat(parts), 'buffer');
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 

@@ -29,13 +29,26 @@ export function sign(key: Pick<KeyPair, 'type' | 'privateKey'>, message: Uint8Ar
   return curveOf(key.type).sign(message, key.privateKey, { prehash: true, lowS: true, format: 'compact' });
 }
 
+/** Big-endian 32-byte forms of n − 1 and ⌊n/2⌋ per curve, for range checks without bigints. */
+const be32 = (v: bigint): Uint8Array => Uint8Array.from(Buffer.from(v.toString(16).padStart(64, '0'), 'hex'));
+const N_MINUS_1: Record<KeyType, Uint8Array> = { [KeyType.secp256k1]: be32(ORDER[KeyType.secp256k1] - 1n), [KeyType.p256]: be32(ORDER[KeyType.p256] - 1n) };
+const HALF_N: Record<KeyType, Uint8Array> = { [KeyType.secp256k1]: be32(ORDER[KeyType.secp256k1] >> 1n), [KeyType.p256]: be32(ORDER[KeyType.p256] >> 1n) };
+
+/** sig[off .. off+32) as a big-endian number: ≥ 1 and ≤ max (max is 32 bytes, big-endian). */
+function inRange(sig: Uint8Array, off: number, max: Uint8Array): boolean {
+  let nonZero = false;
+  let cmp = 0; // sign of (value − max), decided by the first differing byte
+  for (let i = 0; i < 32; i++) {
+    const b = sig[off + i]!;
+    if (b !== 0) nonZero = true;
+    if (cmp === 0 && b !== max[i]) cmp = b < max[i]! ? -1 : 1;
+  }
+  return nonZero && cmp <= 0;
+}
+
 /** r and s in [1, n-1] and s ≤ n/2. */
 export function isLowS(type: KeyType, signature: Uint8Array): boolean {
-  if (signature.length !== 64) return false;
-  const n = ORDER[type];
-  const r = BigInt('0x' + Buffer.from(signature.subarray(0, 32)).toString('hex'));
-  const s = BigInt('0x' + Buffer.from(signature.subarray(32)).toString('hex'));
-  return r >= 1n && r < n && s >= 1n && s <= n >> 1n;
+  return signature.length === 64 && inRange(signature, 0, N_MINUS_1[type]) && inRange(signature, 32, HALF_N[type]);
 }
 
 const KEY_CACHE_MAX = 20_000;

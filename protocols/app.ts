@@ -34,6 +34,8 @@ export interface AppOptions {
   now?: () => number;
 }
 
+const ACCOUNT_CACHE_MAX = 100_000;
+
 /** A simple FIFO mutex: one operation at a time. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
@@ -124,7 +126,22 @@ export class App implements Application {
     return { readerOf: (id) => scopedReader(this.store, id) };
   }
 
-  private committedAccount = (sender: Uint8Array) => readAccount(this.readerAccess(), sender);
+  /**
+   * Committed accounts read since the last commit (admission and the mempool ask for the same
+   * senders many times per block: a LevelDB read and a decode each). Cleared at every commit.
+   */
+  private readonly accounts = new Map<string, Readonly<{ nonce: number; balance: bigint }>>();
+
+  private committedAccount = (sender: Uint8Array): Readonly<{ nonce: number; balance: bigint }> => {
+    const k = Buffer.from(sender.buffer, sender.byteOffset, sender.byteLength).toString('latin1');
+    let a = this.accounts.get(k);
+    if (a === undefined) {
+      a = Object.freeze(readAccount(this.readerAccess(), sender));
+      if (this.accounts.size >= ACCOUNT_CACHE_MAX) this.accounts.clear();
+      this.accounts.set(k, a);
+    }
+    return a;
+  };
 
   /**
    * Mempool admission against the committed state: stateless checks, minimum fee, a nonce not yet
@@ -139,14 +156,15 @@ export class App implements Application {
     return this.committedAccount(address);
   }
 
-  private async execute(header: Omit<BlockHeader, 'txRoot' | 'stateRoot' | 'resultsRoot'>, candidates: Uint8Array[], mode: 'propose' | 'verify') {
+  /** `checkedTxRoot`: in verify mode, the root of `candidates` already checked against the header (every candidate is included or the block fails, so it is the root of the executed txs too). */
+  private async execute(header: Omit<BlockHeader, 'txRoot' | 'stateRoot' | 'resultsRoot'>, candidates: Uint8Array[], mode: 'propose' | 'verify', checkedTxRoot?: Uint8Array) {
     const overlay = new Overlay(this.store);
     const info: BlockInfo = { height: header.height, time: header.time, proposer: header.proposer };
     const readAcct = (sender: Uint8Array) => readAccount({ readerOf: (id) => scopedReader(overlay, id) }, sender);
     const exec = await executeTxs(this.env, overlay, info, candidates, mode, readAcct);
     await endBlock(this.env, overlay, info);
     const tree = await this.tree.stage(overlay.changes());
-    const full: BlockHeader = { ...header, txRoot: txRoot(exec.txs), stateRoot: tree.root, resultsRoot: resultsRoot(exec.results) };
+    const full: BlockHeader = { ...header, txRoot: mode === 'verify' && checkedTxRoot ? checkedTxRoot : txRoot(exec.txs), stateRoot: tree.root, resultsRoot: resultsRoot(exec.results) };
     return { overlay, tree, exec, header: full };
   }
 
@@ -192,7 +210,7 @@ export class App implements Application {
     if (!bytesEqual(h.validatorSetHash, validatorSetHash(this.validators()))) return reject('validator set hash does not match');
     let run;
     try {
-      run = await this.execute(this.baseHeader(h.height, h.time, h.proposer), block.txs, 'verify');
+      run = await this.execute(this.baseHeader(h.height, h.time, h.proposer), block.txs, 'verify', h.txRoot);
     } catch (e) {
       if (e instanceof TxNotIncludable) return reject(e.message);
       throw e;
@@ -231,6 +249,7 @@ export class App implements Application {
       staged.tree.apply();
       this.headState = head;
       this.staged.clear();
+      this.accounts.clear();
       return { header: block.header, hash, txIds: staged.ids, results: staged.results, certificate };
     });
   }

@@ -63,8 +63,14 @@ export class LevelKvStore implements KvStore {
 
   async batch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
-    // sync: a committed block must survive a power loss, not only a process crash
-    await (this.db.batch as (ops: unknown, opts: unknown) => Promise<void>).call(this.db, ops, { sync: true });
+    if (this.db.status !== 'open') throw new InternalError(ERR.DB_CORRUPT, `database is ${this.db.status}: cannot write`);
+    // classic-level's own batch (`_batch`, the abstract-level implementation hook) rather than the
+    // public `batch`, which clones and re-validates every op: ~4 against ~14 µs of CPU per op
+    // (bench/kvBatch.ts), and a block writes a few ops per transaction. Our ops are plain
+    // {type, key, value} with Uint8Array keys and values ('view' is a native format of classic-level);
+    // no hooks, sublevels or write events are used. sync: a committed block must survive a power
+    // loss, not only a process crash.
+    await (this.db as unknown as { _batch(ops: BatchOp[], opts: { sync: boolean }): Promise<void> })._batch(ops, { sync: true });
   }
 
   async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {

@@ -102,15 +102,11 @@ export function decodeTx(raw: Uint8Array): DecodedTx {
   const bodyBytes = raw.subarray(1, raw.length - 66);
   const id = sha256(bodyBytes);
   const sender = addressOf(tx.body.keyType, tx.body.publicKey);
-  return {
-    ...tx,
-    raw,
-    id,
-    idHex: toHex(id),
-    sender,
-    senderHex: toHex(sender),
-    signBytes: concatBytes(DOMAIN.tx, bodyBytes),
-  };
+  // signBytes = DOMAIN.tx ‖ body, built in one allocation
+  const signBytes = new Uint8Array(DOMAIN.tx.length + bodyBytes.length);
+  signBytes.set(DOMAIN.tx, 0);
+  signBytes.set(bodyBytes, DOMAIN.tx.length);
+  return { body: tx.body, signature: tx.signature, raw, id, idHex: toHex(id), sender, senderHex: toHex(sender), signBytes };
 }
 
 export function signTx(body: TxBody, key: KeyPair): SignedTx {
@@ -123,22 +119,18 @@ export function buildTx(key: KeyPair, fields: Omit<TxBody, 'version' | 'keyType'
   return encodeTx(signTx({ version: TX_VERSION, keyType: key.type, publicKey: key.publicKey, ...fields }, key));
 }
 
-const VERIFIED_CACHE_MAX = 100_000;
-const verifiedIds = new Set<string>();
+/** Decoded txs whose signature verified. Keyed by the object, which decodeTxCached returns for the same raw bytes (signature included). */
+const verifiedTxs = new WeakSet<DecodedTx>();
 
 /**
- * Verifies the signature (low-s, node:crypto). Verified tx ids are cached, so a transaction that was
- * checked when it entered the mempool is not verified again when its block is executed. The cache key
- * is the tx id (hash of the body, which includes the key) plus the signature.
+ * Verifies the signature (low-s, node:crypto). A decoded tx from decodeTxCached is the same object
+ * for the same bytes, so a transaction checked when it entered the mempool is not verified again
+ * when its block is executed; the mark lives as long as the decoded object (a WeakSet: no bound needed).
  */
 export function verifyTxSignature(tx: DecodedTx): boolean {
-  const cacheKey = tx.idHex + toHex(tx.signature);
-  if (verifiedIds.has(cacheKey)) return true;
+  if (verifiedTxs.has(tx)) return true;
   const ok = verify(tx.body.keyType, tx.body.publicKey, tx.signBytes, tx.signature);
-  if (ok) {
-    if (verifiedIds.size >= VERIFIED_CACHE_MAX) verifiedIds.delete(verifiedIds.values().next().value as string);
-    verifiedIds.add(cacheKey);
-  }
+  if (ok) verifiedTxs.add(tx);
   return ok;
 }
 
@@ -183,6 +175,7 @@ export function checkTxStateless(raw: Uint8Array, chainId: string): DecodedTx {
   if (tx.body.chainId !== chainId) {
     throw new InvalidMessageError(ERR.WRONG_CHAIN, `transaction is for chain "${tx.body.chainId}", this is "${chainId}"`);
   }
+  if (verifiedTxs.has(tx)) return tx;
   if (!isLowS(tx.body.keyType, tx.signature)) {
     throw new InvalidMessageError(ERR.HIGH_S, 'transaction signature is not low-s (s must be ≤ n/2) or r/s out of range');
   }

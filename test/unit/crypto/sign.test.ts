@@ -56,3 +56,26 @@ t.test('libsecp256k1 and OpenSSL agree on valid, mutated, high-s, out-of-range a
   t.equal(cases, 660, 'every case compared');
   t.ok(valid >= 60, `${valid} valid signatures among them`);
 });
+
+t.test('isLowS: the byte-wise range check agrees with the bigint rule at every boundary, on both curves', async (t) => {
+  const { isLowS } = await import('../../../crypto/sign.js');
+  const rand = prng(0x10e5);
+  for (const type of [KeyType.secp256k1, KeyType.p256]) {
+    const order = curveOf(type).Point.CURVE().n;
+    const half = order >> 1n;
+    const rule = (r: bigint, s: bigint) => r >= 1n && r < order && s >= 1n && s <= half;
+    const values = [0n, 1n, 2n, 255n, 256n, half - 1n, half, half + 1n, order - 2n, order - 1n, order, order + 1n, (1n << 256n) - 1n];
+    for (let i = 0; i < 40; i++) values.push(BigInt('0x' + Buffer.from(Uint8Array.from({ length: 32 }, () => randInt(rand, 256))).toString('hex')));
+    let checked = 0;
+    for (const r of values) {
+      for (const s of values) {
+        const sig = Uint8Array.from([...hex32(r), ...hex32(s)]);
+        if (isLowS(type, sig) !== rule(r, s)) t.fail(`curve ${type}: r=${r.toString(16)} s=${s.toString(16)}: isLowS ${isLowS(type, sig)}, rule ${rule(r, s)}`);
+        checked++;
+      }
+    }
+    t.equal(checked, values.length ** 2, `curve ${type}: ${checked} (r, s) pairs`);
+    t.notOk(isLowS(type, new Uint8Array(63)), 'a 63-byte signature is refused');
+    t.notOk(isLowS(type, new Uint8Array(65)), 'a 65-byte signature is refused');
+  }
+});

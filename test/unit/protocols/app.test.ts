@@ -210,3 +210,21 @@ t.test('a long non-ASCII error message is cut to the result limit without breaki
   t.equal(cut, '≤'.repeat(170));
   t.equal(truncateUtf8('short', 512), 'short');
 });
+
+t.test('admission reads committed accounts through a cache that every commit clears', async (t) => {
+  const c = await testChain({ funded: [[alice, 1000n]], minFee: 1n });
+  // read alice (nonce 0) and a not-yet-funded bob into the cache before the block
+  t.equal(c.app.account(addr(alice)).nonce, 0);
+  t.equal(c.app.account(addr(bob)).balance, 0n);
+  c.app.checkTx(transferTx(alice, addr(bob), 10n, 0, 1n));
+  await c.block([transferTx(alice, addr(bob), 600n, 0, 1n)]);
+  t.equal(c.app.account(addr(alice)).nonce, 1, 'the commit is visible: nonce moved on');
+  t.equal(c.app.account(addr(bob)).balance, 600n, 'the commit is visible: the recipient was credited');
+  t.throws(() => c.app.checkTx(transferTx(alice, addr(bob), 10n, 0, 1n)), { code: 'TX_BAD_NONCE' }, 'nonce 0 is used now');
+  t.throws(() => c.app.checkTx(transferTx(bob, addr(alice), 10n, 0, 700n)), { code: 'TX_INSUFFICIENT_FEE_BALANCE' }, "bob's new balance is what admission sees");
+  t.ok(c.app.checkTx(transferTx(bob, addr(alice), 10n, 0, 1n)), 'and it admits what that balance pays for');
+  t.throws(() => {
+    const a = c.app.account(addr(alice)) as { nonce: number };
+    a.nonce = 99;
+  }, TypeError, 'a cached account cannot be changed by a caller');
+});
