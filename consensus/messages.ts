@@ -8,7 +8,7 @@
 import { tuple, list, u8, u16, u53, bytes, bytes32, bytes64, optional, str, encode, decode, type Codec } from '../lib/encoding.js';
 import { concatBytes } from '../lib/hex.js';
 import { DOMAIN } from '../crypto/hash.js';
-import { sign, verify } from '../crypto/sign.js';
+import { signFast, verify } from '../crypto/sign.js';
 import { KeyType, type KeyPair } from '../crypto/keys.js';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
 import { commitVoteBytes, MAX_BLOCK_BYTES, MAX_VALIDATORS, type Validator } from '../state/block.js';
@@ -158,7 +158,7 @@ export function signMessage(chainId: string, key: Pick<KeyPair, 'type' | 'privat
   if (msg.type === 'NewView' && isUnsigned(msg.prePrepare.signature)) {
     msg = { ...msg, prePrepare: signMessage(chainId, key, msg.prePrepare) as PrePrepare };
   }
-  return { ...msg, signature: sign(key, signBytes(chainId, msg)) } as ConsensusMessage;
+  return { ...msg, signature: signFast(key, signBytes(chainId, msg)) } as ConsensusMessage;
 }
 
 function isUnsigned(s: Uint8Array): boolean {

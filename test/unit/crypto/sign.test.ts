@@ -79,3 +79,24 @@ t.test('isLowS: the byte-wise range check agrees with the bigint rule at every b
     t.notOk(isLowS(type, new Uint8Array(65)), 'a 65-byte signature is refused');
   }
 });
+
+t.test('signFast (OpenSSL, random nonce): low-s signatures that verify, on both curves, and never for another message or key', async (t) => {
+  const { signFast, isLowS } = await import('../../../crypto/sign.js');
+  const rand = prng(0xfa57);
+  for (const type of [KeyType.secp256k1, KeyType.p256]) {
+    const key = keyPairFromPrivate(type, sha256(Uint8Array.of(type, 1)));
+    const other = keyPairFromPrivate(type, sha256(Uint8Array.of(type, 2)));
+    let bad = 0;
+    for (let i = 0; i < 150; i++) {
+      const msg = Uint8Array.from({ length: 1 + randInt(rand, 300) }, () => randInt(rand, 256));
+      const sig = signFast(key, msg);
+      if (sig.length !== 64 || !isLowS(type, sig)) bad++;
+      if (!verify(type, key.publicKey, msg, sig) || !verifyOpenSsl(type, key.publicKey, msg, sig)) bad++;
+      if (verify(type, other.publicKey, msg, sig) || verify(type, key.publicKey, Uint8Array.from([...msg, 0]), sig)) bad++;
+    }
+    t.equal(bad, 0, `curve ${type}: 150 signatures, all 64 bytes, low-s, valid, and only for their key and message`);
+    const msg = Uint8Array.of(1, 2, 3);
+    t.not(Buffer.from(signFast(key, msg)).toString('hex'), Buffer.from(signFast(key, msg)).toString('hex'), 'a random nonce: two signatures of one message differ');
+    t.ok(verify(type, key.publicKey, msg, sign(key, msg)), 'and the deterministic signer still agrees with the verifier');
+  }
+});
