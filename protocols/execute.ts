@@ -10,7 +10,7 @@ import type { TxEvent, TxResult } from '../state/block.js';
 import { MAX_EVENTS_PER_TX } from '../state/block.js';
 import type { Overlay } from '../state/overlay.js';
 import type { ChainParams } from '../state/genesis.js';
-import { scopedStore, eventOf, type BlockInfo, type EventValue, type Method, type NativeModule, type SignerRole, type StoreAccess } from './module.js';
+import { scopedStore, eventOf, type BlockInfo, type EventValue, type Method, type NativeModule, type SignerRole, type StoreAccess, type TxContext } from './module.js';
 import { methodById, type ModuleIndex } from './registry.js';
 import { chargeFeeAndNonce } from './bank/index.js';
 
@@ -84,7 +84,8 @@ export async function executeTxs(
   const resolveSigner = signerResolverOf(env.modules);
   let bytes = 0;
   const seen = new Set<string>();
-  for (const [i, raw] of candidates.entries()) {
+  for (let i = 0; i < candidates.length; i++) {
+    const raw = candidates[i]!;
     let tx: DecodedTx;
     try {
       if (out.txs.length >= env.params.maxBlockTxs) throw new InvalidMessageError(ERR.TOO_LARGE, 'block is full (tx count)');
@@ -102,55 +103,120 @@ export async function executeTxs(
     chargeFeeAndNonce(access, tx.sender, tx.body.nonce, tx.body.fee);
     out.txs.push(raw);
     out.ids.push(tx.id);
-    out.results.push(await runTx(env, overlay, access, block, tx, resolveSigner));
+    // bank handlers are synchronous: awaiting their result anyway cost two promises and a microtask per tx
+    const result = runTx(env, overlay, access, block, tx, resolveSigner);
+    out.results.push(isThenable(result) ? await result : result);
   }
   return out;
 }
 
-async function runTx(env: ExecEnv, overlay: Overlay, access: StoreAccess, block: BlockInfo, tx: DecodedTx, resolveSigner: SignerResolver): Promise<TxResult> {
+type AnyHandler = (ctx: TxContext, args: unknown) => void | PromiseLike<void>;
+
+interface Route {
+  module: NativeModule;
+  name: string;
+  def: Method<unknown>;
+  handler: AnyHandler;
+  /** Names the args in decode errors (built once, not per tx). */
+  argsLabel: string;
+}
+
+// methodById walks the module's method table (Object.entries) per call; routes are looked up per tx.
+// Only existing methods are kept (ids in txs are arbitrary: misses must not grow the table).
+const routes = new WeakMap<ModuleIndex, Map<number, Route>>();
+
+function routeOf(modules: ModuleIndex, moduleId: number, methodId: number): Route | undefined {
+  let table = routes.get(modules);
+  if (table === undefined) routes.set(modules, (table = new Map()));
+  const k = moduleId * 0x10000 + methodId;
+  let r = table.get(k);
+  if (r === undefined) {
+    const found = methodById(modules, moduleId, methodId);
+    if (!found) return undefined;
+    r = {
+      module: found.module,
+      name: found.name,
+      def: found.def as Method<unknown>,
+      handler: (found.module.handlers as Record<string, AnyHandler>)[found.name]!,
+      argsLabel: `${found.module.name}.${found.name} args`,
+    };
+    table.set(k, r);
+  }
+  return r;
+}
+
+const isThenable = <T>(v: unknown): v is PromiseLike<T> => typeof (v as PromiseLike<T> | undefined)?.then === 'function';
+
+/**
+ * Runs one tx's handler in a checkpoint. Returns the result directly when the handler is
+ * synchronous, a promise of it when the handler returned one: either way the same steps in the same
+ * order, so results and state do not depend on which path ran.
+ */
+function runTx(env: ExecEnv, overlay: Overlay, access: StoreAccess, block: BlockInfo, tx: DecodedTx, resolveSigner: SignerResolver): TxResult | Promise<TxResult> {
   const events: TxEvent[] = [];
   overlay.checkpoint();
+  let pending: void | PromiseLike<void>;
   try {
-    const found = methodById(env.modules, tx.body.moduleId, tx.body.methodId);
-    if (!found) {
-      const m = env.modules.byId.get(tx.body.moduleId);
-      throw m
-        ? new ProtocolError(ERR.UNKNOWN_METHOD, `module ${m.name} has no method ${tx.body.methodId}`)
-        : new ProtocolError(ERR.UNKNOWN_MODULE, `unknown module ${tx.body.moduleId}`);
-    }
-    const def = found.def as Method<unknown>;
-    let args: unknown;
-    try {
-      args = decode(def.args, tx.body.args, `${found.module.name}.${found.name} args`);
-      def.validateBasic?.(args);
-    } catch (e) {
-      throw new ProtocolError(ERR.BAD_ARGS, e instanceof Error ? e.message : String(e));
-    }
-    const identity = resolveSigner(access, tx.sender, def.signer);
-    const handler = (found.module.handlers as Record<string, (ctx: unknown, args: unknown) => void | Promise<void>>)[found.name]!;
-    await handler(
-      {
-        state: scopedStore(overlay, found.module.id),
-        block,
-        chainId: env.chainId,
-        sender: tx.sender,
-        identity,
-        txId: tx.id,
-        access,
-        emit(type: string, attrs: Record<string, EventValue>) {
-          if (events.length >= MAX_EVENTS_PER_TX) throw new ProtocolError('TX_TOO_MANY_EVENTS', `more than ${MAX_EVENTS_PER_TX} events`);
-          events.push(eventOf(found.module.name, type, attrs));
-        },
-      },
-      args,
-    );
-    overlay.commitCheckpoint();
-    return { code: '', message: '', events };
+    pending = startTx(env, overlay, access, block, tx, resolveSigner, events);
   } catch (e) {
-    overlay.revert();
-    if (e instanceof ProtocolError) return { code: truncateUtf8(e.code, 64), message: truncateUtf8(e.message, 512), events: [] };
-    throw e;
+    return failed(overlay, e);
   }
+  if (isThenable(pending)) {
+    return Promise.resolve(pending).then(
+      () => succeeded(overlay, events),
+      (e: unknown) => failed(overlay, e),
+    );
+  }
+  return succeeded(overlay, events);
+}
+
+/** Routes, decodes and checks the args, resolves the signer and calls the handler (whose result it returns). */
+function startTx(env: ExecEnv, overlay: Overlay, access: StoreAccess, block: BlockInfo, tx: DecodedTx, resolveSigner: SignerResolver, events: TxEvent[]): void | PromiseLike<void> {
+  const route = routeOf(env.modules, tx.body.moduleId, tx.body.methodId);
+  if (!route) {
+    const m = env.modules.byId.get(tx.body.moduleId);
+    throw m
+      ? new ProtocolError(ERR.UNKNOWN_METHOD, `module ${m.name} has no method ${tx.body.methodId}`)
+      : new ProtocolError(ERR.UNKNOWN_MODULE, `unknown module ${tx.body.moduleId}`);
+  }
+  const { module, def } = route;
+  let args: unknown;
+  try {
+    args = def.decodeArgs ? def.decodeArgs(tx.body.args, route.argsLabel) : decode(def.args, tx.body.args, route.argsLabel);
+    def.validateBasic?.(args);
+  } catch (e) {
+    throw new ProtocolError(ERR.BAD_ARGS, e instanceof Error ? e.message : String(e));
+  }
+  const state = scopedStore(overlay, module.id);
+  const emit = (type: string, attrs: Record<string, EventValue>): void => {
+    if (events.length >= MAX_EVENTS_PER_TX) throw new ProtocolError('TX_TOO_MANY_EVENTS', `more than ${MAX_EVENTS_PER_TX} events`);
+    events.push(eventOf(module.name, type, attrs));
+  };
+  const { chainId } = env;
+  const { sender, id: txId } = tx;
+  const ctx: TxContext = skipsIdentity(def)
+    ? { state, block, chainId, sender, txId, access, emit, get identity(): Uint8Array { return identityNotResolved(route); } }
+    : { state, block, chainId, sender, txId, access, emit, identity: resolveSigner(access, sender, def.signer) };
+  return route.handler(ctx, args);
+}
+
+/** For signer 'any', resolveSigner never rejects: when the handler does not read the identity, resolving it changes nothing. */
+const skipsIdentity = (def: Method<unknown>): boolean => def.signer === 'any' && def.readsIdentity === false;
+
+function identityNotResolved(route: Route): never {
+  throw new Error(`${route.module.name}.${route.name} declares readsIdentity: false but read ctx.identity`);
+}
+
+function succeeded(overlay: Overlay, events: TxEvent[]): TxResult {
+  overlay.commitCheckpoint();
+  return { code: '', message: '', events };
+}
+
+/** A ProtocolError reverts the tx and becomes its result; anything else is a bug and fails the block. */
+function failed(overlay: Overlay, e: unknown): TxResult {
+  overlay.revert();
+  if (e instanceof ProtocolError) return { code: truncateUtf8(e.code, 64), message: truncateUtf8(e.message, 512), events: [] };
+  throw e;
 }
 
 /** Runs every module's end-of-block hook in registry order. */

@@ -18,6 +18,15 @@ export interface Method<A> {
   id: number;
   args: Codec<A>;
   signer: SignerRole;
+  /**
+   * `false` when the handler never reads `ctx.identity` (nor passes ctx on to code that does): for
+   * signer 'any', which accepts every sender, resolving the identity is then only a wasted state read
+   * per tx, so the app skips it and reading `ctx.identity` throws. Other roles always resolve,
+   * because resolving is what rejects a wrong signer.
+   */
+  readsIdentity?: false;
+  /** A faster `decode(args, bytes, what)` with exactly its results and errors (hot methods only). */
+  decodeArgs?(bytes: Uint8Array, what: string): A;
   /** Stateless checks beyond the codec; throws InvalidMessageError. */
   validateBasic?(args: A): void;
 }
@@ -38,7 +47,10 @@ export interface ModuleReader {
 }
 
 export interface ModuleStore extends ModuleReader {
+  /** Stores a copy of `value`. */
   set(key: Uint8Array, value: Uint8Array): void;
+  /** Stores `value` itself: the caller hands it over and never mutates it (state/overlay.ts setOwned). */
+  setOwned(key: Uint8Array, value: Uint8Array): void;
   delete(key: Uint8Array): void;
 }
 
@@ -195,6 +207,7 @@ export function scopedStore(base: StateWriter, moduleId: number): ModuleStore {
     return {
       ...makeReader(base, moduleId),
       set: (k, v) => base.set(withPrefix(pre, k), v),
+      setOwned: (k, v) => base.setOwned(withPrefix(pre, k), v),
       delete: (k) => base.delete(withPrefix(pre, k)),
     };
   });
@@ -202,14 +215,18 @@ export function scopedStore(base: StateWriter, moduleId: number): ModuleStore {
 
 /** Builds an event, cutting every field to its encoded size limit (an oversized event must never fail a block). */
 export function eventOf(module: string, type: string, attributes: Record<string, EventValue>): TxEvent {
-  return {
-    module: truncateUtf8(module, 32),
-    type: truncateUtf8(type, 64),
-    attributes: Object.entries(attributes)
-      .slice(0, 32)
-      .map(([k, v]) => [truncateUtf8(k, 64), truncateUtf8(v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString(10) : String(v), 1024)]),
-  };
+  const keys = Object.keys(attributes); // the order of Object.entries
+  const out: [string, string][] = [];
+  for (let i = 0; i < keys.length && i < 32; i++) {
+    const k = keys[i]!;
+    const v = attributes[k]!;
+    out.push([cut(k, 64), cut(v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString(10) : String(v), 1024)]);
+  }
+  return { module: cut(module, 32), type: cut(type, 64), attributes: out };
 }
+
+/** truncateUtf8, skipping the byte count when the string cannot be too long (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+const cut = (s: string, maxBytes: number): string => (s.length * 3 <= maxBytes ? s : truncateUtf8(s, maxBytes));
 
 // ---------------------------------------------------------------------------------------------
 // Deadline index (SPEC §1: an end-of-block hook walks a deadline index kept in state, with a cap

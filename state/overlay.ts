@@ -4,7 +4,10 @@
 import type { KvStore, RangeOptions } from './kvStore.js';
 import { compareBytes } from '../lib/hex.js';
 
-const key = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+// Buffer's latin1Slice reads any Uint8Array directly: the same string as Buffer.from(view).toString('latin1')
+// without allocating a Buffer view per key (several keys per tx).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+const key = (k: Uint8Array): string => latin1Slice.call(k, 0, k.length);
 const unkey = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /** `null` marks a deletion in the overlay. */
@@ -17,7 +20,14 @@ export interface StateReader {
 }
 
 export interface StateWriter extends StateReader {
+  /** Stores a copy of `value` (the caller may reuse its buffer). */
   set(key: Uint8Array, value: Uint8Array): void;
+  /**
+   * Stores `value` itself, without a copy: the caller hands it over and nobody mutates it afterwards
+   * (e.g. fresh `encode` output). Later `get`s return this very object, which lets a module cache
+   * what it decoded from it by identity (see protocols/bank/store.ts).
+   */
+  setOwned(key: Uint8Array, value: Uint8Array): void;
   delete(key: Uint8Array): void;
 }
 
@@ -36,13 +46,20 @@ export class Overlay implements StateWriter {
   }
 
   set(k: Uint8Array, value: Uint8Array): void {
-    this.record(key(k));
-    this.writes.set(key(k), Uint8Array.from(value));
+    this.put(key(k), Uint8Array.from(value));
+  }
+
+  setOwned(k: Uint8Array, value: Uint8Array): void {
+    this.put(key(k), value);
   }
 
   delete(k: Uint8Array): void {
-    this.record(key(k));
-    this.writes.set(key(k), null);
+    this.put(key(k), null);
+  }
+
+  private put(s: string, slot: Slot): void {
+    this.record(s);
+    this.writes.set(s, slot);
   }
 
   private record(s: string): void {

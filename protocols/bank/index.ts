@@ -1,5 +1,5 @@
 import type { NativeModule } from '../module.js';
-import { transferArgsCodec, validateTransfer } from './codec.js';
+import { transferArgsCodec, decodeTransferArgs, validateTransfer } from './codec.js';
 import { handlers } from './handlers.js';
 import { queries } from './queries.js';
 import { genesis } from './genesis.js';
@@ -11,7 +11,7 @@ export const bankModule: NativeModule<BankMsgs> = {
   id: BANK_MODULE_ID,
   name: 'bank',
   methods: {
-    transfer: { id: 1, args: transferArgsCodec, signer: 'any', validateBasic: validateTransfer },
+    transfer: { id: 1, args: transferArgsCodec, decodeArgs: decodeTransferArgs, signer: 'any', readsIdentity: false, validateBasic: validateTransfer },
   },
   handlers,
   queries,

@@ -51,5 +51,8 @@ export function chargeFeeAndNonce(access: StoreAccess, sender: Uint8Array, nonce
   if (acct.nonce !== nonce) throw new ProtocolError('TX_BAD_NONCE', `nonce ${nonce}, expected ${acct.nonce}`);
   if (acct.balance < fee) throw new ProtocolError('TX_INSUFFICIENT_FEE_BALANCE', `balance ${acct.balance} cannot pay fee ${fee}`);
   s.setAccount(sender, { balance: acct.balance - fee, nonce: acct.nonce + 1 });
-  if (fee > 0n) s.credit(moduleAddress(FEE_COLLECTOR), fee);
+  if (fee > 0n) s.credit(FEE_COLLECTOR_ADDRESS, fee);
 }
+
+/** Computed once: a keccak per fee-paying tx showed in profiles. Only read, never handed out. */
+const FEE_COLLECTOR_ADDRESS = moduleAddress(FEE_COLLECTOR);

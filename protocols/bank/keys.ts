@@ -1,11 +1,16 @@
 // Bank key space (relative to the bank module prefix).
-import { concatBytes, utf8 } from '../../lib/hex.js';
+import { utf8 } from '../../lib/hex.js';
 import { keccak256 } from '../../crypto/hash.js';
 
 const ACCOUNT = 0x61; // 'a' ‖ address(20) → Account
 const SUPPLY = 0x73; // 's' → total supply (amount bytes)
 
-export const accountKey = (address: Uint8Array): Uint8Array => concatBytes(new Uint8Array([ACCOUNT]), address);
+export function accountKey(address: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + address.length);
+  k[0] = ACCOUNT;
+  k.set(address, 1);
+  return k;
+}
 export const ACCOUNT_PREFIX = new Uint8Array([ACCOUNT]);
 export const SUPPLY_KEY = new Uint8Array([SUPPLY]);
 
