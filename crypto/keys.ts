@@ -4,7 +4,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p256 } from '@noble/curves/nist.js';
 import { keccak256 } from './hash.js';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
-import { concatBytes, toHex, fromHex } from '../lib/hex.js';
+import { concatBytes, toHex, fromHex, bytesKey } from '../lib/hex.js';
 
 /** Permanent numeric key-type tags, as carried in transactions. */
 export const KeyType = { secp256k1: 0, p256: 1 } as const;
@@ -61,7 +61,7 @@ const uncompressedCache = new Map<string, Uint8Array>();
 
 /** 65-byte uncompressed form of a compressed key (cached: decompression costs a square root). */
 export function uncompressPublicKey(type: KeyType, publicKey: Uint8Array): Uint8Array {
-  const k = type + toHex(publicKey);
+  const k = type + bytesKey(publicKey);
   let u = uncompressedCache.get(k);
   if (!u) {
     const p = curveOf(type).Point.fromBytes(publicKey);
@@ -83,7 +83,7 @@ const P256_ADDRESS_TAG = new Uint8Array([0x01]);
 const addressCache = new Map<string, Uint8Array>();
 
 export function addressOf(type: KeyType, publicKey: Uint8Array): Uint8Array {
-  const k = type + toHex(publicKey);
+  const k = type + bytesKey(publicKey);
   const cached = addressCache.get(k);
   if (cached) return cached.slice();
   const xy = uncompressPublicKey(type, publicKey).subarray(1);

@@ -10,7 +10,8 @@
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { KeyType, curveOf, type KeyPair } from './keys.js';
-import { toHex } from '../lib/hex.js';
+import { LRUCache } from 'lru-cache';
+import { bytesKey } from '../lib/hex.js';
 
 const SPKI_PREFIX: Record<KeyType, Buffer> = {
   // SEQUENCE { SEQUENCE { id-ecPublicKey, secp256k1 }, BIT STRING (33-byte compressed point) }
@@ -82,22 +83,16 @@ export function isLowS(type: KeyType, signature: Uint8Array): boolean {
   return signature.length === 64 && inRange(signature, 0, N_MINUS_1[type]) && inRange(signature, 32, HALF_N[type]);
 }
 
-const KEY_CACHE_MAX = 20_000;
-const keyCache = new Map<string, KeyObject>();
+/** node:crypto KeyObjects for compressed public keys; importing one costs ~140 µs, so they are cached (LRU). */
+const keyCache = new LRUCache<string, KeyObject>({ max: 20_000 });
 
-/** node:crypto KeyObject for a compressed public key; importing costs ~140 µs, so keys are cached. */
 function keyObject(type: KeyType, publicKey: Uint8Array): KeyObject {
-  const id = type + toHex(publicKey);
+  const id = type + bytesKey(publicKey);
   let k = keyCache.get(id);
-  if (k) {
-    // refresh recency (Map iteration order is insertion order)
-    keyCache.delete(id);
+  if (k === undefined) {
+    k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX[type], publicKey]), format: 'der', type: 'spki' });
     keyCache.set(id, k);
-    return k;
   }
-  k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX[type], publicKey]), format: 'der', type: 'spki' });
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
-  keyCache.set(id, k);
   return k;
 }
 

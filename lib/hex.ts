@@ -28,6 +28,15 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
+// Buffer's latin1Slice reads any Uint8Array directly (one char per byte): a Map key for bytes without
+// allocating a Buffer view first (several per tx on the hot path).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
+/** The bytes as a string of one char per byte: a cheap exact Map key (Buffer.from(b).toString('latin1')). */
+export function bytesKey(b: Uint8Array): string {
+  return latin1Slice.call(b, 0, b.length);
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }

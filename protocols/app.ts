@@ -9,7 +9,7 @@ import type { Application, ChainInfo, CommittedBlock, Proposal, ProposalRequest,
 import { blockHash, resultsRoot, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
 import type { Genesis } from '../state/genesis.js';
 import type { DecodedTx } from '../state/tx.js';
-import { bytesEqual, toHex } from '../lib/hex.js';
+import { bytesEqual, bytesKey, toHex } from '../lib/hex.js';
 import { InternalError, InvalidMessageError, ERR } from '../lib/errors.js';
 import { scopedStore, scopedReader, type BlockInfo, type ReaderAccess } from './module.js';
 import { indexModules, type ModuleIndex } from './registry.js';
@@ -133,7 +133,7 @@ export class App implements Application {
   private readonly accounts = new Map<string, Readonly<{ nonce: number; balance: bigint }>>();
 
   private committedAccount = (sender: Uint8Array): Readonly<{ nonce: number; balance: bigint }> => {
-    const k = Buffer.from(sender.buffer, sender.byteOffset, sender.byteLength).toString('latin1');
+    const k = bytesKey(sender);
     let a = this.accounts.get(k);
     if (a === undefined) {
       a = Object.freeze(readAccount(this.readerAccess(), sender));

@@ -2,12 +2,9 @@
 // base; writes stay in memory; checkpoint/commit/revert nest, so one transaction's writes can be
 // undone without touching the others'. At the end of a block, `changes()` lists every changed key once.
 import type { KvStore, RangeOptions } from './kvStore.js';
-import { compareBytes } from '../lib/hex.js';
+import { compareBytes, bytesKey } from '../lib/hex.js';
 
-// Buffer's latin1Slice reads any Uint8Array directly: the same string as Buffer.from(view).toString('latin1')
-// without allocating a Buffer view per key (several keys per tx).
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
-const key = (k: Uint8Array): string => latin1Slice.call(k, 0, k.length);
+const key = (k: Uint8Array): string => bytesKey(k);
 const unkey = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /** `null` marks a deletion in the overlay. */

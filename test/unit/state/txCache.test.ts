@@ -40,3 +40,15 @@ t.test('large well-formed txs with bad signatures do not grow the cache past its
   t.ok(size.bytes <= 16 * 1024 * 1024, `the cache holds ${(size.bytes / 2 ** 20).toFixed(1)} MiB`);
   t.ok(size.entries < 600, `${size.entries} entries kept`);
 });
+
+t.test('past its entry bound the cache keeps the most recently used txs and stays at the bound', async (t) => {
+  const first = unsigned(50_000, 4);
+  const kept = decodeTxCached(first);
+  for (let n = 1; n <= 20_500; n++) {
+    decodeTxCached(unsigned(50_000 + n, 4));
+    if (n % 5000 === 0) t.equal(decodeTxCached(first), kept, `after ${n} more txs, a tx in use is still a hit`);
+  }
+  const size = decodedTxCacheSize();
+  t.ok(size.entries <= 20_000, `${size.entries} entries`);
+  t.ok(size.entries > 15_000, 'and does not drop far below it');
+});
