@@ -2,7 +2,7 @@
 // Run: node --import tsx bench/pbft.ts [--validators 4,7,10,16] [--curve secp256k1|p256|secp256k1,p256]
 //        [--seconds 25] [--warmup 10] [--senders 256] [--window 1] [--batch 100] [--txs N]
 //        [--idle 4] [--block-delay-ms 20] [--timeout-base-ms 3000] [--block-cost-txs 1000]
-//        [--repeat 1] [--json FILE] [--logs DIR] [--log-level info|debug] [--profile]
+//        [--repeat 1] [--json FILE] [--logs DIR] [--log-level info|debug] [--profile] [--node-flags "…"]
 // Per curve: (1) the bound — crypto/sign.ts verify/s on one core, on pre-made signatures; (2) where
 // a block's CPU time goes, in-process (bench/lib/blockCost.ts); (3) per validator count N: start N
 // `iotchain start` processes (temp homes, removed at the end), wait for blocks, run closed-loop
@@ -67,6 +67,8 @@ const CONSENSUS = {
 const JSON_OUT = arg('json');
 const LOGS_DIR = arg('logs');
 const PROFILE = process.argv.includes('--profile');
+/** Extra Node.js flags for the validators, space-separated (e.g. --node-flags "--max-semi-space-size=64"). */
+const NODE_FLAGS = (arg('node-flags') ?? '').split(' ').filter((f) => f !== '');
 const LOG_LEVELS = ['info', 'debug', 'warn'] as const;
 const LOG_LEVEL = LOG_LEVELS.find((l) => l === (arg('log-level') ?? 'info'));
 if (LOG_LEVEL === undefined) throw new Error(`--log-level expects one of ${LOG_LEVELS.join(', ')}`);
@@ -144,7 +146,7 @@ async function waitForBlocks(c: Cluster, height: number, timeoutMs: number): Pro
 async function runOne(type: KeyType, n: number, rep: number, txs: PresignedTx[][], verifyPerS: number): Promise<RunResult> {
   const curve = CURVE_NAMES[type];
   const fund = txs.map((_, i) => `${toChecksumAddress(addr(senderKey({ label: `pbft-${curve}`, type }, i)))}=${10n ** 24n}`);
-  const cluster = await startCluster({ validators: n, chainId: CHAIN_ID, fund, consensus: CONSENSUS, logLevel: LOG_LEVEL, startTimeoutMs: 240_000, ...(PROFILE ? { cpuProfile: { intervalUs: 1000 } } : {}) });
+  const cluster = await startCluster({ validators: n, chainId: CHAIN_ID, fund, consensus: CONSENSUS, logLevel: LOG_LEVEL, startTimeoutMs: 240_000, nodeFlags: NODE_FLAGS, ...(PROFILE ? { cpuProfile: { intervalUs: 1000 } } : {}) });
   let load: ClosedLoop | undefined;
   try {
     await waitForBlocks(cluster, 2, 60_000 + 15_000 * n); // the first heights can need view changes while peers connect

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Run the validators with V8's sampling profiler (`--cpu-prof`); profiles land in `profileDir` at exit. */
   cpuProfile?: { intervalUs: number };
+  /** Extra Node.js flags for the validator processes (e.g. V8 heap settings to compare). */
+  nodeFlags?: string[];
 }
 
 /** One parsed pino line of a validator's output. */
@@ -182,7 +184,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       config.log = { ...config.log, level: o.logLevel ?? 'info' };
       await writeJson(file, config);
     }
-    const flags = o.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cluster.profileDir}`, `--cpu-prof-interval=${o.cpuProfile.intervalUs}`] : [];
+    const flags = [...(o.nodeFlags ?? []), ...(o.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cluster.profileDir}`, `--cpu-prof-interval=${o.cpuProfile.intervalUs}`] : [])];
     for (const home of homes) {
       const p = new ValidatorProc(flags, ['start', '--home', home]);
       procs.push(p);
