@@ -12,6 +12,7 @@ import { concatBytes, bytesKey } from '../lib/hex.js';
 import { isKeyType, addressOf, assertPublicKey, type KeyType, type KeyPair } from '../crypto/keys.js';
 import { sign, verify, isLowS } from '../crypto/sign.js';
 import { LRUCache } from 'lru-cache';
+import { readCanonicalTx } from './txWire.js';
 
 export const TX_VERSION = 1;
 /** Largest encoded transaction accepted anywhere (mempool, block, RPC). */
@@ -96,8 +97,11 @@ export interface DecodedTx extends SignedTx {
  * Stateless decoding: canonical encoding, size limits, version, key type, a valid public key.
  * Does NOT verify the signature (see verifyTxSignature) or anything against state.
  */
+const WIRE_RULES = { version: TX_VERSION, maxArgsBytes: MAX_ARGS_BYTES, chainIdRe: CHAIN_ID_RE };
+
 export function decodeTx(raw: Uint8Array): DecodedTx {
-  const tx = decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES);
+  // the canonical form read directly (state/txWire.ts); anything else through the generic codec
+  const tx = (raw.length <= MAX_TX_BYTES ? readCanonicalTx(raw, WIRE_RULES) : undefined) ?? decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES);
   assertPublicKey(tx.body.keyType, tx.body.publicKey);
   // raw is canonical [body, signature]: a 1-byte array header, the body, then bin8 header (2) + 64 bytes
   const bodyBytes = raw.subarray(1, raw.length - 66);

@@ -1,0 +1,111 @@
+// A direct reader for the one canonical byte form of a signed transaction (state/tx.ts), in front of
+// the generic decoder: every tx is decoded once per validator, and the generic path (msgpackr, the
+// typed codec, then a full re-encode to prove the bytes canonical) was the largest encoding cost of
+// a loaded validator. This reader walks the bytes once and accepts ONLY the exact form `encode`
+// writes — msgpack's minimal headers, the field types and bounds of txBodyCodec — returning the same
+// value the generic path returns; for anything else it returns undefined and the caller runs the
+// generic decoder, which accepts or refuses with its own error. So it can only be faster, never more
+// permissive: test/unit/state/txWire.test.ts compares both on valid, mutated and hand-made inputs.
+import { AMOUNT_MAX_BYTES } from '../lib/encoding.js';
+import { bytesKey } from '../lib/hex.js';
+import type { KeyType } from '../crypto/keys.js';
+import type { SignedTx } from './tx.js';
+
+/** What the reader needs from tx.ts (passed in, so the two files do not import each other). */
+export interface TxWireRules {
+  version: number;
+  maxArgsBytes: number;
+  chainIdRe: RegExp;
+}
+
+/** A u16-or-smaller unsigned integer in msgpack's minimal form at `at`, or undefined. Returns [value, next]. */
+function readUint(raw: Uint8Array, at: number, max: number): [number, number] | undefined {
+  const tag = raw[at];
+  if (tag === undefined) return undefined;
+  let v: number;
+  let next: number;
+  if (tag < 0x80) [v, next] = [tag, at + 1];
+  else if (tag === 0xcc && at + 1 < raw.length) [v, next] = [raw[at + 1]!, at + 2];
+  else if (tag === 0xcd && at + 2 < raw.length) [v, next] = [raw[at + 1]! * 0x100 + raw[at + 2]!, at + 3];
+  else if (tag === 0xce && at + 4 < raw.length) [v, next] = [raw[at + 1]! * 0x1000000 + raw[at + 2]! * 0x10000 + raw[at + 3]! * 0x100 + raw[at + 4]!, at + 5];
+  else return undefined;
+  // minimal form only: each wider tag starts where the narrower one ends
+  const min = tag === 0xcc ? 0x80 : tag === 0xcd ? 0x100 : tag === 0xce ? 0x10000 : 0;
+  if (v < min || v > max) return undefined;
+  return [v, next];
+}
+
+/** A byte string (bin8, or bin16 when it needs it) at `at`. Returns [start, end] of its contents. */
+function readBin(raw: Uint8Array, at: number, maxLen: number): [number, number] | undefined {
+  const tag = raw[at];
+  let len: number;
+  let start: number;
+  if (tag === 0xc4 && at + 1 < raw.length) [len, start] = [raw[at + 1]!, at + 2];
+  else if (tag === 0xc5 && at + 2 < raw.length) {
+    [len, start] = [raw[at + 1]! * 0x100 + raw[at + 2]!, at + 3];
+    if (len < 0x100) return undefined;
+  } else return undefined;
+  if (len > maxLen || start + len > raw.length) return undefined;
+  return [start, start + len];
+}
+
+/**
+ * The signed tx in `raw` if `raw` is exactly its canonical encoding, else undefined (then decode
+ * with the generic codec). Byte-string fields are Uint8Array views into `raw`.
+ */
+export function readCanonicalTx(raw: Uint8Array, rules: TxWireRules): SignedTx | undefined {
+  // [body, signature]; body = [version, chainId, keyType, publicKey, nonce, moduleId, methodId, args, fee]
+  if (raw.length < 2 || raw[0] !== 0x92 || raw[1] !== 0x99) return undefined;
+  let at = 2;
+  if (raw[at] !== rules.version) return undefined; // a positive fixint (the version is small)
+  at++;
+  // chainId: fixstr (< 32 bytes) or str8 (32..255), ASCII only here (CHAIN_ID_RE is ASCII)
+  const st = raw[at];
+  let strLen: number;
+  if (st !== undefined && st >= 0xa0 && st <= 0xbf) [strLen, at] = [st - 0xa0, at + 1];
+  else if (st === 0xd9 && at + 1 < raw.length && raw[at + 1]! >= 0x20) [strLen, at] = [raw[at + 1]!, at + 2];
+  else return undefined;
+  if (at + strLen > raw.length) return undefined;
+  for (let i = at; i < at + strLen; i++) if (raw[i]! >= 0x80) return undefined;
+  const chainId = bytesKey(raw.subarray(at, at + strLen));
+  if (!rules.chainIdRe.test(chainId)) return undefined;
+  at += strLen;
+  const keyType = raw[at];
+  if (keyType !== 0 && keyType !== 1) return undefined;
+  at++;
+  const pk = readBin(raw, at, 33);
+  if (!pk || pk[1] - pk[0] !== 33) return undefined;
+  at = pk[1];
+  const nonce = readUint(raw, at, 0xffffffff); // nonces ≥ 2^32 take the generic path (int64 form)
+  if (!nonce) return undefined;
+  at = nonce[1];
+  const moduleId = readUint(raw, at, 0xffff);
+  if (!moduleId) return undefined;
+  at = moduleId[1];
+  const methodId = readUint(raw, at, 0xffff);
+  if (!methodId) return undefined;
+  at = methodId[1];
+  const args = readBin(raw, at, rules.maxArgsBytes);
+  if (!args) return undefined;
+  at = args[1];
+  const fee = readBin(raw, at, AMOUNT_MAX_BYTES);
+  if (!fee || (fee[1] > fee[0] && raw[fee[0]] === 0)) return undefined; // minimal: no leading zero byte
+  at = fee[1];
+  const sig = readBin(raw, at, 64);
+  if (!sig || sig[1] - sig[0] !== 64 || sig[1] !== raw.length) return undefined;
+  const view = (r: [number, number]) => new Uint8Array(raw.buffer, raw.byteOffset + r[0], r[1] - r[0]);
+  return {
+    body: {
+      version: rules.version,
+      chainId,
+      keyType: keyType as KeyType,
+      publicKey: view(pk),
+      nonce: nonce[0],
+      moduleId: moduleId[0],
+      methodId: methodId[0],
+      args: view(args),
+      fee: fee[1] === fee[0] ? 0n : BigInt('0x' + Buffer.from(raw.buffer, raw.byteOffset + fee[0], fee[1] - fee[0]).toString('hex')),
+    },
+    signature: view(sig),
+  };
+}
