@@ -8,7 +8,7 @@ import { decodeMessage, encodeMessage, signMessage, verifyMessage } from './mess
 import type { Wal } from './wal.js';
 import type { TxSource } from './txSource.js';
 import type { Application, CommittedBlock } from '../state/application.js';
-import { decodeBlock, encodeBlock, blockHash, validatorAddress, type CommitCertificate, type Validator } from '../state/block.js';
+import { decodeBlock, encodeBlock, blockHash, validatorAddress, type Block, type CommitCertificate, type Validator } from '../state/block.js';
 import type { KeyPair } from '../crypto/keys.js';
 import { bytesEqual } from '../lib/hex.js';
 import { errorMessage } from '../lib/errors.js';
@@ -187,6 +187,22 @@ export class PbftDriver {
     }
   }
 
+  /**
+   * Decoded blocks by payload object. The core hands the same payload object to ExecuteBlock and to
+   * Decide, so a block is decoded once per validator (and the primary's own payload maps to the block
+   * it built). Nothing mutates a decoded block.
+   */
+  private readonly decodedBlocks = new WeakMap<Uint8Array, Block>();
+
+  private blockOf(payload: Uint8Array): Block {
+    let b = this.decodedBlocks.get(payload);
+    if (b === undefined) {
+      b = decodeBlock(payload);
+      this.decodedBlocks.set(payload, b);
+    }
+    return b;
+  }
+
   private async carryOut(o: Output): Promise<void> {
     switch (o.type) {
       case 'Broadcast': {
@@ -219,7 +235,7 @@ export class PbftDriver {
       case 'ExecuteBlock': {
         let valid = false;
         try {
-          const block = decodeBlock(o.payload);
+          const block = this.blockOf(o.payload);
           if (bytesEqual(blockHash(block.header), o.blockHash)) {
             const r = await this.o.app.processProposal(block);
             valid = r.accept;
@@ -234,7 +250,7 @@ export class PbftDriver {
       case 'Decide': {
         const info = this.o.app.info();
         if (info.height >= o.height) return; // already committed (block sync got there first)
-        const block = decodeBlock(o.payload);
+        const block = this.blockOf(o.payload);
         const cert: CommitCertificate = {
           height: o.height,
           view: o.view,
@@ -288,7 +304,9 @@ export class PbftDriver {
       txs: this.o.txs.reap(this.o.maxBlockTxs, this.o.maxBlockBytes),
     });
     this.o.txs.drop(p.dropped.filter((d) => !/block is full/.test(d.reason)).map((d) => d.raw));
-    this.enqueue({ type: 'ProposalReady', height, view, blockHash: p.hash, payload: encodeBlock(p.block) });
+    const payload = encodeBlock(p.block);
+    this.decodedBlocks.set(payload, p.block);
+    this.enqueue({ type: 'ProposalReady', height, view, blockHash: p.hash, payload });
   }
 
   /**

@@ -10,7 +10,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { KeyType, curveOf, type KeyPair } from './keys.js';
-import { LRUCache } from 'lru-cache';
+import { TwoGenerationCache } from '../lib/twoGenCache.js';
 import { bytesKey } from '../lib/hex.js';
 
 const SPKI_PREFIX: Record<KeyType, Buffer> = {
@@ -83,8 +83,8 @@ export function isLowS(type: KeyType, signature: Uint8Array): boolean {
   return signature.length === 64 && inRange(signature, 0, N_MINUS_1[type]) && inRange(signature, 32, HALF_N[type]);
 }
 
-/** node:crypto KeyObjects for compressed public keys; importing one costs ~140 µs, so they are cached (LRU). */
-const keyCache = new LRUCache<string, KeyObject>({ max: 20_000 });
+/** node:crypto KeyObjects for compressed public keys; importing one costs ~140 µs, so they are cached. */
+const keyCache = new TwoGenerationCache<string, KeyObject>(20_000);
 
 function keyObject(type: KeyType, publicKey: Uint8Array): KeyObject {
   const id = type + bytesKey(publicKey);

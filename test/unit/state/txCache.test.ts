@@ -41,7 +41,7 @@ t.test('large well-formed txs with bad signatures do not grow the cache past its
   t.ok(size.entries < 600, `${size.entries} entries kept`);
 });
 
-t.test('past its entry bound the cache keeps the most recently used txs and stays at the bound', async (t) => {
+t.test('past its entry bound the cache keeps the txs in use and stays within the bound', async (t) => {
   const first = unsigned(50_000, 4);
   const kept = decodeTxCached(first);
   for (let n = 1; n <= 20_500; n++) {
@@ -50,5 +50,5 @@ t.test('past its entry bound the cache keeps the most recently used txs and stay
   }
   const size = decodedTxCacheSize();
   t.ok(size.entries <= 20_000, `${size.entries} entries`);
-  t.ok(size.entries > 15_000, 'and does not drop far below it');
+  t.ok(size.entries >= 10_000, 'and keeps at least the last half-bound of txs (two generations)');
 });

@@ -3,7 +3,7 @@
 // decoder accepts too and gives a deep-equal value; on every input the generic decoder refuses, it
 // returns undefined. Checked on boundary values of every field, hand-made non-canonical forms and
 // seeded random mutations.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readCanonicalTx } from '../../../state/txWire.js';
 import { encodeTx, decodeTx, signedTxCodec, TX_VERSION, MAX_ARGS_BYTES, CHAIN_ID_RE, type SignedTx } from '../../../state/tx.js';
 import { decode } from '../../../lib/encoding.js';
@@ -32,7 +32,7 @@ function generic(raw: Uint8Array): SignedTx | 'refused' {
 }
 
 let fastAccepted = 0;
-function agree(t: Tap.Test, raw: Uint8Array, what: string): void {
+function agree(t: Test, raw: Uint8Array, what: string): void {
   const fast = readCanonicalTx(raw, RULES);
   const slow = generic(raw);
   if (fast === undefined) return; // the generic decoder decides alone
