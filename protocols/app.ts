@@ -6,7 +6,7 @@ import { Overlay } from '../state/overlay.js';
 import { AuthTree, type StagedTree } from '../state/authTree.js';
 import { BlockStore, GENESIS_HASH, type Head } from '../state/blockStore.js';
 import type { Application, ChainInfo, CommittedBlock, Proposal, ProposalRequest, ProcessResult } from '../state/application.js';
-import { blockHash, resultsRoot, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
+import { blockHash, encodeTxResults, resultsRootOfEncoded, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
 import type { Genesis } from '../state/genesis.js';
 import type { DecodedTx } from '../state/tx.js';
 import { bytesEqual, bytesKey, toHex } from '../lib/hex.js';
@@ -24,6 +24,8 @@ interface Staged {
   tree: StagedTree;
   ids: Uint8Array[];
   results: TxResult[];
+  /** The results' canonical encodings (the resultsRoot leaves; stored as the block's results list). */
+  encodedResults: Uint8Array[];
 }
 
 export interface AppOptions {
@@ -164,8 +166,9 @@ export class App implements Application {
     const exec = await executeTxs(this.env, overlay, info, candidates, mode, readAcct);
     await endBlock(this.env, overlay, info);
     const tree = await this.tree.stage(overlay.changes());
-    const full: BlockHeader = { ...header, txRoot: mode === 'verify' && checkedTxRoot ? checkedTxRoot : txRoot(exec.txs), stateRoot: tree.root, resultsRoot: resultsRoot(exec.results) };
-    return { overlay, tree, exec, header: full };
+    const encodedResults = encodeTxResults(exec.results);
+    const full: BlockHeader = { ...header, txRoot: mode === 'verify' && checkedTxRoot ? checkedTxRoot : txRoot(exec.txs), stateRoot: tree.root, resultsRoot: resultsRootOfEncoded(encodedResults) };
+    return { overlay, tree, exec, header: full, encodedResults };
   }
 
   private baseHeader(height: number, time: number, proposer: Uint8Array) {
@@ -183,10 +186,10 @@ export class App implements Application {
     return this.serial.run(async () => {
       if (req.height !== this.headState.height + 1) throw new InvalidMessageError('PROPOSAL_WRONG_HEIGHT', `cannot propose height ${req.height} on head ${this.headState.height}`);
       const time = Math.max(req.time, this.headState.time + 1);
-      const { overlay, tree, exec, header } = await this.execute(this.baseHeader(req.height, time, req.proposer), req.txs, 'propose');
+      const { overlay, tree, exec, header, encodedResults } = await this.execute(this.baseHeader(req.height, time, req.proposer), req.txs, 'propose');
       const block: Block = { header, txs: exec.txs };
       const hash = blockHash(header);
-      this.staged.set(toHex(hash), { block, hash, overlay, tree, ids: exec.ids, results: exec.results });
+      this.staged.set(toHex(hash), { block, hash, overlay, tree, ids: exec.ids, results: exec.results, encodedResults });
       return { block, hash, dropped: exec.dropped };
     });
   }
@@ -217,7 +220,7 @@ export class App implements Application {
     }
     if (!bytesEqual(run.header.stateRoot, h.stateRoot)) return reject('state root does not match re-execution');
     if (!bytesEqual(run.header.resultsRoot, h.resultsRoot)) return reject('results root does not match re-execution');
-    this.staged.set(toHex(hash), { block, hash, overlay: run.overlay, tree: run.tree, ids: run.exec.ids, results: run.exec.results });
+    this.staged.set(toHex(hash), { block, hash, overlay: run.overlay, tree: run.tree, ids: run.exec.ids, results: run.exec.results, encodedResults: run.encodedResults });
     return { accept: true, hash };
   }
 
@@ -242,7 +245,7 @@ export class App implements Application {
       const ops: BatchOp[] = [
         ...changeOps(changes),
         ...staged.tree.ops,
-        ...this.blocks.blockOps(block, hash, staged.ids, staged.results, certificate),
+        ...this.blocks.blockOps(block, hash, staged.ids, staged.results, certificate, staged.encodedResults),
         ...this.blocks.headOps(head),
       ];
       await this.store.batch(ops);

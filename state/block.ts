@@ -126,8 +126,38 @@ export const txResultCodec: Codec<TxResult> = struct<TxResult>(
 );
 export const txResultsCodec = list(txResultCodec, MAX_BLOCK_TXS);
 
+/** The canonical encoding of each result: the leaves of resultsRoot, and the items of the stored list. */
+export function encodeTxResults(results: TxResult[]): Uint8Array[] {
+  return results.map((r) => encode(txResultCodec, r));
+}
+
 export function resultsRoot(results: TxResult[]): Uint8Array {
-  return merkleRoot(results.map((r) => encode(txResultCodec, r)));
+  return resultsRootOfEncoded(encodeTxResults(results));
+}
+
+export function resultsRootOfEncoded(items: Uint8Array[]): Uint8Array {
+  return merkleRoot(items);
+}
+
+/**
+ * encode(txResultsCodec, results) from the results' own encodings (encodeTxResults), so a block's
+ * results are encoded once for the root and the store: a msgpack list is its minimal array header
+ * followed by its items.
+ */
+export function encodeTxResultsList(items: Uint8Array[]): Uint8Array {
+  const n = items.length;
+  if (n > MAX_BLOCK_TXS) throw new RangeError(`list of ${n} results, limit ${MAX_BLOCK_TXS}`);
+  const head = n < 16 ? [0x90 | n] : [0xdc, n >> 8, n & 0xff]; // fixarray, or array16 (MAX_BLOCK_TXS < 2^16)
+  let len = head.length;
+  for (const it of items) len += it.length;
+  const out = new Uint8Array(len);
+  out.set(head, 0);
+  let at = head.length;
+  for (const it of items) {
+    out.set(it, at);
+    at += it.length;
+  }
+  return out;
 }
 
 export interface CommitVote {

@@ -5,7 +5,7 @@ import type { KvStore, BatchOp } from './kvStore.js';
 import { PREFIX, prefixed } from './prefixes.js';
 import { uintBE, utf8 } from '../lib/hex.js';
 import { encode, decode, struct, tuple, u53, bytes32, type Codec } from '../lib/encoding.js';
-import { blockCodec, commitCertificateCodec, txResultsCodec, MAX_BLOCK_BYTES, type Block, type CommitCertificate, type TxResult } from './block.js';
+import { blockCodec, commitCertificateCodec, txResultsCodec, encodeTxResultsList, MAX_BLOCK_BYTES, type Block, type CommitCertificate, type TxResult } from './block.js';
 import { InternalError, ERR } from '../lib/errors.js';
 
 export interface Head {
@@ -46,12 +46,13 @@ export class BlockStore {
     return [{ type: 'put', key: HEAD_KEY, value: encode(headCodec, head) }];
   }
 
-  blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], results: TxResult[], cert: CommitCertificate): BatchOp[] {
+  /** `encodedResults`: the results' encodings when the caller has them already (encodeTxResults). */
+  blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], results: TxResult[], cert: CommitCertificate, encodedResults?: Uint8Array[]): BatchOp[] {
     const h = block.header.height;
     const ops: BatchOp[] = [
       { type: 'put', key: prefixed(PREFIX.BLOCK, h8(h)), value: encode(blockCodec, block) },
       { type: 'put', key: prefixed(PREFIX.CERT, h8(h)), value: encode(commitCertificateCodec, cert) },
-      { type: 'put', key: prefixed(PREFIX.RESULTS, h8(h)), value: encode(txResultsCodec, results) },
+      { type: 'put', key: prefixed(PREFIX.RESULTS, h8(h)), value: encodedResults ? encodeTxResultsList(encodedResults) : encode(txResultsCodec, results) },
       { type: 'put', key: prefixed(PREFIX.BLOCK_HASH, hash), value: h8(h) },
     ];
     txIds.forEach((id, i) => ops.push({ type: 'put', key: prefixed(PREFIX.TX_INDEX, id), value: encode(txLocCodec, [h, i]) }));
