@@ -59,6 +59,9 @@ export interface DriverOptions {
 
 const realTimers: Timers = { set: (ms, fn) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
 
+/** Marks the end of one step's outputs in the drain loop: the WAL is synced there. */
+const SYNC_WAL = { type: 'SyncWal' } as const;
+
 export class PbftDriver {
   private state: PbftState;
   private readonly queue: Input[] = [];
@@ -174,9 +177,11 @@ export class PbftDriver {
       const before = this.state;
       this.state = state;
       if (state.view !== before.view && state.height === before.height) this.o.onViewChange?.(state.height, state.view, input.type === 'Timeout' ? 'timeout' : 'joined');
-      for (const o of out) {
+      for (const o of [...out, SYNC_WAL]) {
         try {
-          await this.carryOut(o);
+          // whatever this step persisted is durable before the next input is taken
+          if (o.type === 'SyncWal') this.o.wal.sync();
+          else await this.carryOut(o);
         } catch (e) {
           this.log.error('consensus output failed; halting', { type: o.type, err: errorMessage(e) });
           this.stopped = true;
@@ -207,16 +212,20 @@ export class PbftDriver {
     switch (o.type) {
       case 'Broadcast': {
         const signed = signMessage(this.chainId, this.o.key, o.msg);
-        this.o.wal.append({ kind: 'sent', msg: signed }); // durable before it leaves
+        // durable before it leaves, with any record this step wrote before it (one fsync)
+        this.o.wal.append({ kind: 'sent', msg: signed });
         await this.o.net.broadcast(encodeMessage(signed)).catch((e) => this.log.warn('broadcast failed', { err: errorMessage(e) }));
         this.enqueue(signed); // count our own vote
         return;
       }
       case 'Rebroadcast':
+        this.o.wal.sync();
         await this.o.net.broadcast(encodeMessage(o.msg)).catch(() => undefined);
         return;
       case 'PersistWal':
-        this.o.wal.append(o.record);
+        // synced by the Broadcast that follows it (the core sends the Commit right after a prepared
+        // certificate) or at the end of this step's outputs, whichever comes first
+        this.o.wal.append(o.record, { sync: false });
         return;
       case 'ScheduleTimeout': {
         if (this.timer !== undefined) this.timers.clear(this.timer);

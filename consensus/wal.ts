@@ -40,6 +40,7 @@ function decodeRecord(b: Uint8Array): WalRecord {
 
 export class Wal {
   private fd: number;
+  private unsynced = false;
 
   private constructor(
     private readonly path: string,
@@ -83,22 +84,41 @@ export class Wal {
     return new Wal(path, records);
   }
 
-  /** Appends and fsyncs one record; returns only when it is durable. */
-  append(r: WalRecord): void {
+  /**
+   * Appends one record and fsyncs it (it is durable when this returns). With `{ sync: false }` the
+   * fsync is left to the next `sync()` or synced append, so records written together (a prepared
+   * certificate and the Commit that follows it) cost one fsync: the caller must sync before it sends
+   * anything that depends on them.
+   */
+  append(r: WalRecord, opts: { sync?: boolean } = {}): void {
     const body = encodeRecord(r);
     const frame = new Uint8Array(4 + body.length + 4);
     new DataView(frame.buffer).setUint32(0, body.length);
     frame.set(body, 4);
     frame.set(sha256(body).subarray(0, 4), 4 + body.length);
     writeSync(this.fd, frame);
-    fsyncSync(this.fd);
+    this.unsynced = true;
     this.records.push(r);
+    if (opts.sync !== false) this.sync();
+  }
+
+  /** Makes every record appended so far durable (no-op when nothing is pending). */
+  sync(): void {
+    if (!this.unsynced) return;
+    fsyncSync(this.fd);
+    this.unsynced = false;
+  }
+
+  /** Records appended without a sync since the last one (tests). */
+  get pendingSync(): boolean {
+    return this.unsynced;
   }
 
   /** Drops every record (after the height they belong to is committed). */
   reset(): void {
     ftruncateSync(this.fd, 0);
     fsyncSync(this.fd);
+    this.unsynced = false;
     this.records.length = 0;
   }
 

@@ -32,13 +32,24 @@ const set: Validator[] = [0, 1, 2, 3].map(member);
 /** `count` drivers over one genesis (set of 4); driver 4, when present, is not in it. */
 async function network(dir: string, count = 4) {
   const genesis = parseGenesis({ chainId: CHAIN, genesisTime: GENESIS_TIME, validators: validatorSetCodec.toJson(set) as unknown[], params: { stateBucketBits: 8 }, modules: {} });
-  const nodes: { app: App; mempool: Mempool; driver: PbftDriver; wal: Wal; commits: CommittedBlock[]; sent: number }[] = [];
+  const nodes: { app: App; mempool: Mempool; driver: PbftDriver; wal: Wal; commits: CommittedBlock[]; sent: number; walAppends: number; walSyncs: number; sentUnsynced: number }[] = [];
   for (let i = 0; i < count; i++) {
     const app = await App.open({ store: new MemoryKvStore(), genesis, modules: defaultModules() });
     const mempool = new Mempool({ checkTx: (raw) => app.checkTx(raw), nonceOf: (s) => app.account(s).nonce });
     const wal = Wal.open(join(dir, `wal${i}`));
     const commits: CommittedBlock[] = [];
-    const node = { app, mempool, wal, commits, sent: 0 } as (typeof nodes)[number];
+    const node = { app, mempool, wal, commits, sent: 0, walAppends: 0, walSyncs: 0, sentUnsynced: 0 } as (typeof nodes)[number];
+    // count WAL records and fsyncs: records written together share one fsync
+    const append = wal.append.bind(wal);
+    const sync = wal.sync.bind(wal);
+    wal.append = (r, o) => {
+      node.walAppends++;
+      append(r, o);
+    };
+    wal.sync = () => {
+      if (wal.pendingSync) node.walSyncs++;
+      sync();
+    };
     node.driver = new PbftDriver({
       app,
       txs: mempool,
@@ -47,6 +58,7 @@ async function network(dir: string, count = 4) {
       net: {
         broadcast: async (m) => {
           node.sent++;
+          if (wal.pendingSync) node.sentUnsynced++; // a message may never leave before the WAL records before it are durable
           for (const [j, other] of nodes.entries()) if (j !== i) setImmediate(() => other.driver.deliver(m));
         },
       },
@@ -87,6 +99,8 @@ t.test('4 drivers commit identical certified blocks; a 4 → 3 set change is fol
     const b = nodes[0]!.app.blocks.block(h)!;
     t.same(verifyCommit(set, b.header, nodes[0]!.app.blocks.certificate(h)!), { ok: true }, `certificate ${h} verifies`);
   }
+  t.equal(nodes.reduce((a, n) => a + n.sentUnsynced, 0), 0, 'no message was sent while a WAL record before it was not yet fsynced');
+  for (const [i, n] of nodes.entries()) t.ok(n.walSyncs < n.walAppends, `node ${i}: ${n.walAppends} WAL records in ${n.walSyncs} fsyncs (a prepared certificate shares the Commit's)`);
 
   // validators 0, 1, 2 approve a set without validator 3
   const smaller = set.slice(0, 3);

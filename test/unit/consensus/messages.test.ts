@@ -79,6 +79,24 @@ t.test('WAL: durable records replay; a torn tail is cut; corruption before the t
   t.throws(() => Wal.open(file), /checksum mismatch/);
 });
 
+t.test('WAL: records appended without a sync are pending until sync(), and replay like the others', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'iotchain-wal-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'd.wal');
+  const wal = Wal.open(file);
+  t.notOk(wal.pendingSync, 'nothing pending at open');
+  wal.append({ kind: 'prepared', cert: { view: 0, blockHash: h32(7), prePrepare: sign(pp), prepares: [sign(prep(2)), sign(prep(3))] } }, { sync: false });
+  t.ok(wal.pendingSync, 'an unsynced append is pending');
+  wal.append({ kind: 'sent', msg: sign(prep(1)) });
+  t.notOk(wal.pendingSync, 'a synced append makes every earlier record durable too');
+  wal.append({ kind: 'sent', msg: sign(prep(1, h32(8))) }, { sync: false });
+  wal.sync();
+  t.notOk(wal.pendingSync);
+  wal.sync(); // no-op
+  wal.close();
+  t.same(Wal.open(file).records.map((r) => r.kind), ['prepared', 'sent', 'sent'], 'all three replay in order');
+});
+
 t.test('evidence store records conflicting pairs and lists them', async (t) => {
   const ev = new EvidenceStore(new MemoryKvStore());
   const a = sign(prep(2, h32(1)));
