@@ -269,7 +269,7 @@ export class PbftDriver {
         const committed = await this.o.app.commit(block, cert);
         this.lastCommitAt = (this.o.now ?? Date.now)();
         this.o.wal.reset();
-        this.o.txs.update(committed.txIds);
+        this.o.txs.update(committed.txIdsHex);
         this.o.onCommit?.(committed, o.view);
         this.followValidatorSet();
         return;

@@ -130,7 +130,7 @@ export class SingleValidator {
     };
     const committed = await this.o.app.commit(proposal.block, cert);
     this.lastBlockAt = this.now();
-    this.o.txs.update(committed.txIds);
+    this.o.txs.update(committed.txIdsHex);
     this.o.onCommit?.(committed);
     return committed;
   }

@@ -2,8 +2,8 @@
 export interface TxSource {
   readonly size: number;
   reap(maxTxs: number, maxBytes: number): Uint8Array[];
-  /** Called after a commit with the committed tx ids. */
-  update(committedIds: Uint8Array[]): void;
+  /** Called after a commit with the committed tx ids (0x-hex, as CommittedBlock.txIdsHex). */
+  update(committedIdsHex: string[]): void;
   /** Removes transactions the application refused to include. */
   drop(raws: Uint8Array[]): void;
 }

@@ -145,11 +145,11 @@ export class Mempool {
     }
   }
 
-  /** After a commit: drop the committed txs and every tx whose nonce is now used. */
-  update(committedIds: Uint8Array[], touchedSenders?: Iterable<Uint8Array>): void {
+  /** After a commit: drop the committed txs (ids as 0x-hex) and every tx whose nonce is now used. */
+  update(committedIdsHex: string[], touchedSenders?: Iterable<Uint8Array>): void {
     const senders = new Map<string, Uint8Array>();
-    for (const id of committedIds) {
-      const e = this.byId.get('0x' + Buffer.from(id).toString('hex'));
+    for (const id of committedIdsHex) {
+      const e = this.byId.get(id);
       if (e) {
         senders.set(e.tx.senderHex, e.tx.sender);
         this.remove(e);

@@ -16,6 +16,8 @@ import type { DecodedTx } from '../state/tx.js';
 
 export class NodeBackend implements RpcBackend {
   private readonly events = new EventEmitter();
+  /** Live tx subscriptions (onTx): when none, a commit skips the per-tx lookups. */
+  private txWatchers = 0;
 
   constructor(
     private readonly app: App,
@@ -28,10 +30,12 @@ export class NodeBackend implements RpcBackend {
 
   /** Called by the node after each commit: notifies subscribers. */
   committed(b: CommittedBlock): void {
-    const ev: NewBlockEvent = { height: b.header.height, hash: toHex(b.hash), time: b.header.time, txs: b.txIds.map(toHex) };
-    this.events.emit('block', ev);
-    b.txIds.forEach((id, index) => {
-      const hex = toHex(id);
+    if (this.events.listenerCount('block') > 0) {
+      const ev: NewBlockEvent = { height: b.header.height, hash: toHex(b.hash), time: b.header.time, txs: b.txIdsHex };
+      this.events.emit('block', ev);
+    }
+    if (this.txWatchers === 0) return;
+    b.txIdsHex.forEach((hex, index) => {
       if (this.events.listenerCount('tx:' + hex) > 0) this.events.emit('tx:' + hex, statusOf(hex, b.header.height, index, b.results[index]!));
     });
   }
@@ -101,7 +105,14 @@ export class NodeBackend implements RpcBackend {
   onTx(hash: Uint8Array, listener: (status: TxStatusJson) => void): () => void {
     const name = 'tx:' + toHex(hash);
     this.events.on(name, listener);
-    return () => this.events.off(name, listener);
+    this.txWatchers++;
+    let on = true;
+    return () => {
+      if (!on) return;
+      on = false;
+      this.txWatchers--;
+      this.events.off(name, listener);
+    };
   }
 }
 

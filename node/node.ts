@@ -84,7 +84,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   const onCommit = (b: CommittedBlock) => {
     log.debug({ height: b.header.height, txs: b.txIds.length }, 'commit');
     const now = clock();
-    metrics.committed(b.header.height, b.txIds.map(toHex), now, roundStartedAt);
+    metrics.committed(b.header.height, b.txIdsHex, now, roundStartedAt);
     metrics.view.set(0);
     metrics.mempoolTxs.set(mempool.size);
     metrics.mempoolBytes.set(mempool.sizeBytes);
@@ -168,7 +168,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
             log: plog,
             // a synced block is committed like a decided one: mempool, metrics, RPC subscribers
             onCommit: (b) => {
-              mempool.update(b.txIds);
+              mempool.update(b.txIdsHex);
               onCommit(b);
             },
           },

@@ -23,6 +23,7 @@ interface Staged {
   overlay: Overlay;
   tree: StagedTree;
   ids: Uint8Array[];
+  idsHex: string[];
   results: TxResult[];
   /** The results' canonical encodings (the resultsRoot leaves; stored as the block's results list). */
   encodedResults: Uint8Array[];
@@ -189,7 +190,7 @@ export class App implements Application {
       const { overlay, tree, exec, header, encodedResults } = await this.execute(this.baseHeader(req.height, time, req.proposer), req.txs, 'propose');
       const block: Block = { header, txs: exec.txs };
       const hash = blockHash(header);
-      this.staged.set(toHex(hash), { block, hash, overlay, tree, ids: exec.ids, results: exec.results, encodedResults });
+      this.staged.set(toHex(hash), { block, hash, overlay, tree, ids: exec.ids, idsHex: exec.idsHex, results: exec.results, encodedResults });
       return { block, hash, dropped: exec.dropped };
     });
   }
@@ -220,7 +221,7 @@ export class App implements Application {
     }
     if (!bytesEqual(run.header.stateRoot, h.stateRoot)) return reject('state root does not match re-execution');
     if (!bytesEqual(run.header.resultsRoot, h.resultsRoot)) return reject('results root does not match re-execution');
-    this.staged.set(toHex(hash), { block, hash, overlay: run.overlay, tree: run.tree, ids: run.exec.ids, results: run.exec.results, encodedResults: run.encodedResults });
+    this.staged.set(toHex(hash), { block, hash, overlay: run.overlay, tree: run.tree, ids: run.exec.ids, idsHex: run.exec.idsHex, results: run.exec.results, encodedResults: run.encodedResults });
     return { accept: true, hash };
   }
 
@@ -232,7 +233,7 @@ export class App implements Application {
       }
       if (block.header.height === this.headState.height && bytesEqual(hash, this.headState.hash)) {
         // the same block committed twice (consensus and block sync raced): nothing to do
-        return { header: block.header, hash, txIds: [], results: this.blocks.results(block.header.height) ?? [], certificate: this.blocks.certificate(block.header.height) ?? certificate };
+        return { header: block.header, hash, txIds: [], txIdsHex: [], results: this.blocks.results(block.header.height) ?? [], certificate: this.blocks.certificate(block.header.height) ?? certificate };
       }
       let staged = this.staged.get(toHex(hash));
       if (!staged) {
@@ -253,7 +254,7 @@ export class App implements Application {
       this.headState = head;
       this.staged.clear();
       this.accounts.clear();
-      return { header: block.header, hash, txIds: staged.ids, results: staged.results, certificate };
+      return { header: block.header, hash, txIds: staged.ids, txIdsHex: staged.idsHex, results: staged.results, certificate };
     });
   }
 

@@ -23,6 +23,8 @@ export interface ExecEnv {
 export interface ExecutedTxs {
   txs: Uint8Array[];
   ids: Uint8Array[];
+  /** The same ids as 0x-hex (computed once at decode; the node's mempool, metrics and RPC use them). */
+  idsHex: string[];
   results: TxResult[];
   dropped: { raw: Uint8Array; reason: string }[];
 }
@@ -79,7 +81,7 @@ export async function executeTxs(
   mode: 'propose' | 'verify',
   readAccount: (sender: Uint8Array) => { nonce: number; balance: bigint },
 ): Promise<ExecutedTxs> {
-  const out: ExecutedTxs = { txs: [], ids: [], results: [], dropped: [] };
+  const out: ExecutedTxs = { txs: [], ids: [], idsHex: [], results: [], dropped: [] };
   const access = storeAccess(overlay);
   const resolveSigner = signerResolverOf(env.modules);
   let bytes = 0;
@@ -103,6 +105,7 @@ export async function executeTxs(
     chargeFeeAndNonce(access, tx.sender, tx.body.nonce, tx.body.fee);
     out.txs.push(raw);
     out.ids.push(tx.id);
+    out.idsHex.push(tx.idHex);
     // bank handlers are synchronous: awaiting their result anyway cost two promises and a microtask per tx
     const result = runTx(env, overlay, access, block, tx, resolveSigner);
     out.results.push(isThenable(result) ? await result : result);

@@ -41,6 +41,8 @@ export interface CommittedBlock {
   header: BlockHeader;
   hash: Uint8Array;
   txIds: Uint8Array[];
+  /** txIds as 0x-hex, computed once. */
+  txIdsHex: string[];
   results: TxResult[];
   certificate: CommitCertificate;
 }

@@ -50,7 +50,7 @@ t.test('update after commit removes committed and stale transactions', async (t)
   const txs = [0, 1, 2].map((n) => transferTx(alice, addr(bob), 1n, n, 1n));
   for (const x of txs) m.add(x);
   const b = await c.block(m.reap(2, 1 << 20));
-  m.update(b.txIds);
+  m.update(b.txIdsHex);
   t.equal(m.size, 1);
   t.same(m.reap(10, 1 << 20), [txs[2]]);
 });

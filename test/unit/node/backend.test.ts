@@ -1,0 +1,35 @@
+// The node's RPC backend after a commit: newBlock subscribers get the tx ids (computed once, as hex,
+// by the app), tx subscribers get their tx's status; with no tx subscriber the per-tx lookups are
+// skipped, so the subscriber count must stay right when an unsubscribe is called twice.
+import t from 'tap';
+import { NodeBackend } from '../../../node/backend.js';
+import { EvidenceStore } from '../../../node/evidence.js';
+import { Mempool } from '../../../mempool/mempool.js';
+import { decodeTx } from '../../../state/tx.js';
+import { testChain, testKey, addr, transferTx } from '../../utils/chain.js';
+import type { TxStatusJson, NewBlockEvent } from '../../../rpc/backend.js';
+
+const alice = testKey('backend-alice');
+const bob = testKey('backend-bob');
+
+t.test('newBlock and tx subscribers after a commit; a double unsubscribe does not silence the others', async (t) => {
+  const c = await testChain({ funded: [[alice, 1000n]] });
+  const mempool = new Mempool({ checkTx: (raw) => c.app.checkTx(raw), nonceOf: (s) => c.app.account(s).nonce });
+  const backend = new NodeBackend(c.app, mempool, () => undefined, new EvidenceStore(c.store));
+  const blocks: NewBlockEvent[] = [];
+  backend.onNewBlock((ev) => blocks.push(ev));
+
+  const tx0 = transferTx(alice, addr(bob), 5n, 0, 0n);
+  const tx1 = transferTx(alice, addr(bob), 6n, 1, 0n);
+  const seen: TxStatusJson[] = [];
+  const off0 = backend.onTx(decodeTx(tx0).id, (s) => seen.push(s));
+  off0();
+  off0(); // twice: must not count a second unsubscribe
+  backend.onTx(decodeTx(tx1).id, (s) => seen.push(s));
+
+  backend.committed(await c.block([tx0]));
+  backend.committed(await c.block([tx1]));
+  t.same(blocks.map((b) => b.txs), [[decodeTx(tx0).idHex], [decodeTx(tx1).idHex]], 'newBlock carries the hex ids');
+  t.equal(seen.length, 1, 'only the live subscription fired');
+  t.match(seen[0], { hash: decodeTx(tx1).idHex, status: 'committed', height: 2, index: 0 });
+});
