@@ -266,7 +266,7 @@ export class PbftDriver {
           blockHash: o.blockHash,
           votes: [...o.certificate].sort((a: Commit, b: Commit) => a.from - b.from).map((c) => ({ validatorIndex: c.from, signature: c.signature })),
         };
-        const committed = await this.o.app.commit(block, cert);
+        const committed = await this.o.app.commit(block, cert, o.payload); // the payload is the block's canonical encoding
         this.lastCommitAt = (this.o.now ?? Date.now)();
         this.o.wal.reset();
         this.o.txs.update(committed.txIdsHex);

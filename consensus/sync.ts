@@ -88,7 +88,7 @@ export async function syncBlocks(d: SyncDeps, toHeight: number, peers: readonly 
           if (!v.ok) throw new Error(`certificate: ${v.reason}`);
           const r = await d.app.processProposal(block, { checkClock: false });
           if (!r.accept) throw new Error(`certified block does not re-execute: ${r.reason}`);
-          const committedBlock = await d.app.commit(block, cert);
+          const committedBlock = await d.app.commit(block, cert, rawBlock); // decodeBlock checked it is the canonical encoding
           ok = true;
           d.onCommit?.(committedBlock);
           committed++;

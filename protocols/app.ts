@@ -225,7 +225,7 @@ export class App implements Application {
     return { accept: true, hash };
   }
 
-  commit(block: Block, certificate: CommitCertificate): Promise<CommittedBlock> {
+  commit(block: Block, certificate: CommitCertificate, encoded?: Uint8Array): Promise<CommittedBlock> {
     return this.serial.run(async () => {
       const hash = blockHash(block.header);
       if (!bytesEqual(certificate.blockHash, hash) || certificate.height !== block.header.height) {
@@ -246,7 +246,7 @@ export class App implements Application {
       const ops: BatchOp[] = [
         ...changeOps(changes),
         ...staged.tree.ops,
-        ...this.blocks.blockOps(block, hash, staged.ids, staged.results, certificate, staged.encodedResults),
+        ...this.blocks.blockOps(block, hash, staged.ids, staged.results, certificate, staged.encodedResults, encoded),
         ...this.blocks.headOps(head),
       ];
       await this.store.batch(ops);

@@ -57,6 +57,10 @@ export interface Application {
    * parent time < time ≤ local clock + drift (off for blocks that already carry a certificate, e.g. sync).
    */
   processProposal(block: Block, opts?: { checkClock?: boolean }): Promise<ProcessResult>;
-  /** Persists an executed block with its certificate, atomically with its state. */
-  commit(block: Block, certificate: CommitCertificate): Promise<CommittedBlock>;
+  /**
+   * Persists an executed block with its certificate, atomically with its state. `encoded`: the
+   * block's canonical encoding when the caller has it (consensus payloads, synced blocks), stored
+   * as is instead of encoding the block again.
+   */
+  commit(block: Block, certificate: CommitCertificate, encoded?: Uint8Array): Promise<CommittedBlock>;
 }

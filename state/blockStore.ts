@@ -16,7 +16,7 @@ export interface Head {
 }
 
 const headCodec: Codec<Head> = struct<Head>({ height: u53, hash: bytes32, time: u53, stateRoot: bytes32 }, ['height', 'hash', 'time', 'stateRoot']);
-const txLocCodec = tuple<[number, number]>(u53, u53);
+export const txLocCodec = tuple<[number, number]>(u53, u53);
 
 const HEAD_KEY = prefixed(PREFIX.META, utf8('head'));
 const h8 = (h: number) => uintBE(h, 8);
@@ -46,16 +46,29 @@ export class BlockStore {
     return [{ type: 'put', key: HEAD_KEY, value: encode(headCodec, head) }];
   }
 
-  /** `encodedResults`: the results' encodings when the caller has them already (encodeTxResults). */
-  blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], results: TxResult[], cert: CommitCertificate, encodedResults?: Uint8Array[]): BatchOp[] {
+  /**
+   * `encodedResults`: the results' encodings when the caller has them already (encodeTxResults);
+   * `encodedBlock`: encodeBlock(block) when the caller has it (it is stored as given).
+   */
+  blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], results: TxResult[], cert: CommitCertificate, encodedResults?: Uint8Array[], encodedBlock?: Uint8Array): BatchOp[] {
     const h = block.header.height;
     const ops: BatchOp[] = [
-      { type: 'put', key: prefixed(PREFIX.BLOCK, h8(h)), value: encode(blockCodec, block) },
+      { type: 'put', key: prefixed(PREFIX.BLOCK, h8(h)), value: encodedBlock ?? encode(blockCodec, block) },
       { type: 'put', key: prefixed(PREFIX.CERT, h8(h)), value: encode(commitCertificateCodec, cert) },
       { type: 'put', key: prefixed(PREFIX.RESULTS, h8(h)), value: encodedResults ? encodeTxResultsList(encodedResults) : encode(txResultsCodec, results) },
       { type: 'put', key: prefixed(PREFIX.BLOCK_HASH, hash), value: h8(h) },
     ];
-    txIds.forEach((id, i) => ops.push({ type: 'put', key: prefixed(PREFIX.TX_INDEX, id), value: encode(txLocCodec, [h, i]) }));
+    // tx index rows [height, index]: the height's bytes once per block, then the index in msgpack's
+    // minimal uint form (byte-equal to encode(txLocCodec, [h, i]); indices < MAX_BLOCK_TXS < 2^16)
+    const withZero = encode(txLocCodec, [h, 0]);
+    const head = withZero.subarray(0, withZero.length - 1);
+    txIds.forEach((id, i) => {
+      const tail = i < 0x80 ? [i] : i < 0x100 ? [0xcc, i] : [0xcd, i >> 8, i & 0xff];
+      const value = new Uint8Array(head.length + tail.length);
+      value.set(head, 0);
+      value.set(tail, head.length);
+      ops.push({ type: 'put', key: prefixed(PREFIX.TX_INDEX, id), value });
+    });
     return ops;
   }
 

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/iotchain.js');
 
@@ -55,13 +56,20 @@ export class Proc {
   waitFor(re: RegExp, timeoutMs = 60_000): Promise<void> {
     if (re.test(this.out)) return Promise.resolve();
     return new Promise((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`timed out waiting for ${re}; output so far:\n${this.out.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(() => rej(new Error(`timed out waiting for ${re}; ${this.digest()}`)), timeoutMs);
       this.waiters.push({ re, res: () => (clearTimeout(timer), res()) });
       void this.exited.then(() => {
         clearTimeout(timer);
-        if (!re.test(this.out)) rej(new Error(`process exited before ${re}; output:\n${this.out.slice(-2000)}`));
+        if (!re.test(this.out)) rej(new Error(`process exited (${this.child.exitCode ?? this.child.signalCode}) before ${re}; ${this.digest()}`));
       });
     });
+  }
+
+  /** What explains a failure: the non-log lines and warn/error/fatal log lines (the last 40), then the output's tail. */
+  digest(): string {
+    const lines = this.out.split('\n');
+    const notable = lines.filter((l) => l.trim() !== '' && (!l.startsWith('{') || /"level":(40|50|60)/.test(l))).slice(-40);
+    return `notable lines:\n${notable.join('\n').slice(-6000)}\noutput tail:\n${this.out.slice(-1500)}`;
   }
 
   get running(): boolean {
@@ -100,10 +108,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A base port with `n` consecutive free ports on 127.0.0.1 (bounded tries). */
+/** The OS's ephemeral (outgoing) port range: a port in it can be taken by any outbound connection. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo!, hi!];
+  } catch {
+    // not Linux: the IANA dynamic range
+  }
+  return [49152, 65535];
+}
+
+/**
+ * A base port with `n` consecutive free ports on 127.0.0.1 (bounded tries), below the OS's
+ * ephemeral range: a devnet's own outbound dials (every validator dials every other at start) take
+ * ephemeral ports, and one landing on a port of the block before its node listens made that node
+ * exit with EADDRINUSE.
+ */
 export async function freePortBlock(n: number): Promise<number> {
+  const [ephemeralLo] = ephemeralRange();
+  const lo = 10_000;
+  const span = Math.max(1, ephemeralLo - n - lo);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + ((process.pid * 7919 + attempt * 104729) % 40000);
+    const base = lo + ((process.pid * 7919 + attempt * 104729) % span);
     const ok = await Promise.all(
       Array.from(
         { length: n },
