@@ -93,12 +93,12 @@ export interface DecodedTx extends SignedTx {
   signBytes: Uint8Array;
 }
 
+const WIRE_RULES = { version: TX_VERSION, maxArgsBytes: MAX_ARGS_BYTES, chainIdRe: CHAIN_ID_RE };
+
 /**
  * Stateless decoding: canonical encoding, size limits, version, key type, a valid public key.
  * Does NOT verify the signature (see verifyTxSignature) or anything against state.
  */
-const WIRE_RULES = { version: TX_VERSION, maxArgsBytes: MAX_ARGS_BYTES, chainIdRe: CHAIN_ID_RE };
-
 export function decodeTx(raw: Uint8Array): DecodedTx {
   // the canonical form read directly (state/txWire.ts); anything else through the generic codec
   const tx = (raw.length <= MAX_TX_BYTES ? readCanonicalTx(raw, WIRE_RULES) : undefined) ?? decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES);

@@ -1,0 +1,14 @@
+// Where one block's CPU time goes, in-process (bench/lib/blockCost.ts): admission, propose, block
+// encode/decode, replica processProposal and commit, median ms per block of K transfers.
+// Run: node --import tsx bench/blockCost.ts [--curve p256|secp256k1] [--txs 1000] [--blocks 10] [--profile]
+import '../lib/polyfill.js';
+import { measureBlockCost } from './lib/blockCost.js';
+import { keyTypeFromName } from '../crypto/keys.js';
+
+const arg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : dflt;
+};
+const r = await measureBlockCost(keyTypeFromName(arg('curve', 'p256')), Number(arg('txs', '1000')), Number(arg('blocks', '10')), { profile: process.argv.includes('--profile') });
+console.log(`block of ${r.txsPerBlock} txs (${r.blockBytes} B), median ms over ${r.blocks} blocks:`, Object.entries(r.ms).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
+for (const [stage, lines] of Object.entries(r.profile ?? {})) console.log(`  ${stage}: ${lines.map((l) => `${l.where} ${l.share}%`).join('; ')}`);
