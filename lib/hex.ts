@@ -29,8 +29,14 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 // Buffer's latin1Slice reads any Uint8Array directly (one char per byte): a Map key for bytes without
-// allocating a Buffer view first (several per tx on the hot path).
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+// allocating a Buffer view first (several per tx on the hot path). It is not in Node's documented
+// API, so the documented equivalent stands in where it is missing.
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+const latin1Slice: Latin1Slice =
+  (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice ??
+  function (this: Uint8Array, start: number, end: number): string {
+    return Buffer.from(this.buffer, this.byteOffset + start, end - start).toString('latin1');
+  };
 
 /** The bytes as a string of one char per byte: a cheap exact Map key (Buffer.from(b).toString('latin1')). */
 export function bytesKey(b: Uint8Array): string {

@@ -1,0 +1,25 @@
+// bytesKey (lib/hex.ts) keys byte-keyed maps on the hot path (overlay, decoded txs, key objects,
+// accounts): it must be exactly the latin1 string of the bytes a view covers — not of its whole
+// buffer — and distinct bytes must give distinct keys.
+import t from 'tap';
+import { bytesKey } from '../../../lib/hex.js';
+import { prng, randInt } from '../../utils/prng.js';
+
+t.test('equals Buffer latin1 of exactly the viewed bytes; injective on a seeded sample', async (t) => {
+  const rand = prng(0xb7e5);
+  const seen = new Map<string, string>();
+  let bad = 0;
+  for (let i = 0; i < 3000; i++) {
+    const whole = Uint8Array.from({ length: 2 + randInt(rand, 60) }, () => randInt(rand, 256));
+    const start = randInt(rand, whole.length);
+    const view = whole.subarray(start, start + randInt(rand, whole.length - start + 1));
+    const key = bytesKey(view);
+    if (key !== Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('latin1') || key.length !== view.length) bad++;
+    const hex = Buffer.from(view).toString('hex');
+    if (seen.has(key) && seen.get(key) !== hex) bad++;
+    seen.set(key, hex);
+  }
+  t.equal(bad, 0);
+  t.equal(bytesKey(new Uint8Array(0)), '');
+  t.equal(bytesKey(Uint8Array.of(0, 255, 128)), '\u0000\u00ff\u0080');
+});
