@@ -20,8 +20,10 @@ export class NodeMetrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [this.registry],
   });
-  readonly mempoolTxs = new Gauge({ name: 'iotchain_mempool_txs', help: 'transactions in the mempool', registers: [this.registry] });
-  readonly mempoolBytes = new Gauge({ name: 'iotchain_mempool_bytes', help: 'bytes of transactions in the mempool', registers: [this.registry] });
+  /** The mempool whose size the two gauges below report; read at scrape time (prom-client `collect`), not set on every tx. */
+  private mempool: { readonly size: number; readonly sizeBytes: number } | undefined;
+  readonly mempoolTxs: Gauge = new Gauge({ name: 'iotchain_mempool_txs', help: 'transactions in the mempool', registers: [this.registry], collect: (): void => void (this.mempool && this.mempoolTxs.set(this.mempool.size)) });
+  readonly mempoolBytes: Gauge = new Gauge({ name: 'iotchain_mempool_bytes', help: 'bytes of transactions in the mempool', registers: [this.registry], collect: (): void => void (this.mempool && this.mempoolBytes.set(this.mempool.sizeBytes)) });
   readonly peers = new Gauge({ name: 'iotchain_p2p_peers', help: 'connected libp2p peers', registers: [this.registry] });
   readonly txsCommitted = new Counter({ name: 'iotchain_txs_committed_total', help: 'transactions committed (rate() gives tx/s)', registers: [this.registry] });
   readonly txRate = new Gauge({ name: 'iotchain_txs_per_second', help: 'committed tx/s over the last 10 s', registers: [this.registry] });
@@ -30,6 +32,11 @@ export class NodeMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'iotchain_process_' });
+  }
+
+  /** Reports this mempool's size on every scrape. */
+  watchMempool(m: { readonly size: number; readonly sizeBytes: number }): void {
+    this.mempool = m;
   }
 
   /** Records a tx's arrival time (for commit latency); bounded. */

@@ -78,6 +78,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   });
   let backend: NodeBackend | undefined;
   const metrics = new NodeMetrics();
+  metrics.watchMempool(mempool);
   const clock = opts.now ?? Date.now;
   let roundStartedAt = clock();
   metrics.height.set(app.head.height);
@@ -86,15 +87,11 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     const now = clock();
     metrics.committed(b.header.height, b.txIdsHex, now, roundStartedAt);
     metrics.view.set(0);
-    metrics.mempoolTxs.set(mempool.size);
-    metrics.mempoolBytes.set(mempool.sizeBytes);
     roundStartedAt = now;
     backend?.committed(b);
   };
   const txEntered = (tx: DecodedTx) => {
     metrics.txEntered(tx.idHex, clock());
-    metrics.mempoolTxs.set(mempool.size);
-    metrics.mempoolBytes.set(mempool.sizeBytes);
   };
   const onError = (e: unknown) => {
     log.fatal({ err: e }, 'consensus halted');
