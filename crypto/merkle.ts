@@ -5,24 +5,17 @@
 import { sha256 } from './hash.js';
 import { bytesEqual } from '../lib/hex.js';
 
+const LEAF = new Uint8Array([0x00]);
 const NODE = new Uint8Array([0x01]);
 
 export const EMPTY_ROOT = sha256();
 
 export function leafHash(data: Uint8Array): Uint8Array {
-  const buf = Buffer.allocUnsafe(1 + data.length); // every byte is written below
-  buf[0] = 0x00;
-  buf.set(data, 1);
-  return sha256(buf);
+  return sha256(LEAF, data);
 }
 
-const nodeScratch = Buffer.alloc(65);
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  if (left.length !== 32 || right.length !== 32) return sha256(NODE, left, right);
-  nodeScratch[0] = 0x01;
-  nodeScratch.set(left, 1);
-  nodeScratch.set(right, 33);
-  return sha256(nodeScratch);
+  return sha256(NODE, left, right);
 }
 
 /** Largest power of two strictly less than n (n ≥ 2). */

@@ -319,13 +319,7 @@ export function decode<T>(codec: Codec<T>, data: Uint8Array, what = 'value', max
   if (maxBytes !== undefined && data.length > maxBytes) {
     throw new InvalidMessageError(ERR.TOO_LARGE, `${what}: ${data.length} bytes exceeds the limit of ${maxBytes}`);
   }
-  let plain: unknown;
-  try {
-    plain = packr.unpack(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  } catch (err) {
-    throw new InvalidMessageError(ERR.ENCODING, `${what}: not valid msgpack (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const value = codec.fromPlain(plain, what);
+  const value = codec.fromPlain(unpack(data, what), what);
   let again: Uint8Array;
   try {
     again = encode(codec, value);
@@ -346,13 +340,49 @@ export function decode<T>(codec: Codec<T>, data: Uint8Array, what = 'value', max
  * bytes) or that do not fit the schema. Never use it for bytes from the network, a tx or a block.
  */
 export function decodeTrusted<T>(codec: Codec<T>, data: Uint8Array, what = 'value'): T {
-  let plain: unknown;
+  return codec.fromPlain(unpack(data, what), what);
+}
+
+/** One msgpack value (as msgpackr decodes it); InvalidMessageError for garbage, truncation or trailing bytes. */
+function unpack(data: Uint8Array, what: string): unknown {
   try {
-    plain = packr.unpack(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    return packr.unpack(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   } catch (err) {
     throw new InvalidMessageError(ERR.ENCODING, `${what}: not valid msgpack (${err instanceof Error ? err.message : String(err)})`);
   }
-  return codec.fromPlain(plain, what);
+}
+
+// Hand-written readers and writers of single canonical values, for the few hot rows and messages
+// encoded directly (protocols/bank/codec.ts, state/txWire.ts, state/blockStore.ts): byte-equal to
+// what `encode` writes, and each caller falls back to the codecs for anything else.
+
+/** msgpack's minimal form of an unsigned integer below 2^32: what `encode` writes for such a u53. */
+export function minimalUint(v: number): number[] {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** 32) throw new RangeError(`not an unsigned integer below 2^32: ${v}`);
+  if (v < 0x80) return [v]; // positive fixint
+  if (v < 0x100) return [0xcc, v];
+  if (v < 0x10000) return [0xcd, v >>> 8, v & 0xff];
+  return [0xce, v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+}
+
+/**
+ * Reads an unsigned integer written in msgpack's minimal form (minimalUint) at `at`, at most `max`;
+ * undefined for any other form or a truncated one. Returns [value, offset after it].
+ */
+export function readMinimalUint(raw: Uint8Array, at: number, max: number): [number, number] | undefined {
+  const tag = raw[at];
+  if (tag === undefined) return undefined;
+  let v: number;
+  let next: number;
+  if (tag < 0x80) [v, next] = [tag, at + 1];
+  else if (tag === 0xcc && at + 1 < raw.length) [v, next] = [raw[at + 1]!, at + 2];
+  else if (tag === 0xcd && at + 2 < raw.length) [v, next] = [raw[at + 1]! * 0x100 + raw[at + 2]!, at + 3];
+  else if (tag === 0xce && at + 4 < raw.length) [v, next] = [raw[at + 1]! * 0x1000000 + raw[at + 2]! * 0x10000 + raw[at + 3]! * 0x100 + raw[at + 4]!, at + 5];
+  else return undefined;
+  // minimal form only: each wider tag starts where the narrower one ends
+  const min = tag === 0xcc ? 0x80 : tag === 0xcd ? 0x100 : tag === 0xce ? 0x10000 : 0;
+  if (v < min || v > max) return undefined;
+  return [v, next];
 }
 
 /** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character (result strings are size-limited). */

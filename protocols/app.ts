@@ -139,7 +139,7 @@ export class App implements Application {
     const k = bytesKey(sender);
     let a = this.accounts.get(k);
     if (a === undefined) {
-      a = Object.freeze(readAccount(this.readerAccess(), sender));
+      a = readAccount(this.readerAccess(), sender); // frozen by the bank's reader: callers share it
       if (this.accounts.size >= ACCOUNT_CACHE_MAX) this.accounts.clear();
       this.accounts.set(k, a);
     }
@@ -246,7 +246,7 @@ export class App implements Application {
       const ops: BatchOp[] = [
         ...changeOps(changes),
         ...staged.tree.ops,
-        ...this.blocks.blockOps(block, hash, staged.ids, staged.results, certificate, staged.encodedResults, encoded),
+        ...this.blocks.blockOps(block, hash, staged.ids, staged.encodedResults, certificate, encoded),
         ...this.blocks.headOps(head),
       ];
       await this.store.batch(ops);

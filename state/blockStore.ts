@@ -4,7 +4,7 @@
 import type { KvStore, BatchOp } from './kvStore.js';
 import { PREFIX, prefixed } from './prefixes.js';
 import { uintBE, utf8 } from '../lib/hex.js';
-import { encode, decode, struct, tuple, u53, bytes32, type Codec } from '../lib/encoding.js';
+import { encode, decode, struct, tuple, u53, bytes32, minimalUint, type Codec } from '../lib/encoding.js';
 import { blockCodec, commitCertificateCodec, txResultsCodec, encodeTxResultsList, MAX_BLOCK_BYTES, type Block, type CommitCertificate, type TxResult } from './block.js';
 import { InternalError, ERR } from '../lib/errors.js';
 
@@ -47,23 +47,23 @@ export class BlockStore {
   }
 
   /**
-   * `encodedResults`: the results' encodings when the caller has them already (encodeTxResults);
-   * `encodedBlock`: encodeBlock(block) when the caller has it (it is stored as given).
+   * `encodedResults`: the results' encodings (encodeTxResults: the same bytes the results root was
+   * computed over); `encodedBlock`: encodeBlock(block) when the caller has it (stored as given).
    */
-  blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], results: TxResult[], cert: CommitCertificate, encodedResults?: Uint8Array[], encodedBlock?: Uint8Array): BatchOp[] {
+  blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], encodedResults: Uint8Array[], cert: CommitCertificate, encodedBlock?: Uint8Array): BatchOp[] {
     const h = block.header.height;
     const ops: BatchOp[] = [
       { type: 'put', key: prefixed(PREFIX.BLOCK, h8(h)), value: encodedBlock ?? encode(blockCodec, block) },
       { type: 'put', key: prefixed(PREFIX.CERT, h8(h)), value: encode(commitCertificateCodec, cert) },
-      { type: 'put', key: prefixed(PREFIX.RESULTS, h8(h)), value: encodedResults ? encodeTxResultsList(encodedResults) : encode(txResultsCodec, results) },
+      { type: 'put', key: prefixed(PREFIX.RESULTS, h8(h)), value: encodeTxResultsList(encodedResults) },
       { type: 'put', key: prefixed(PREFIX.BLOCK_HASH, hash), value: h8(h) },
     ];
     // tx index rows [height, index]: the height's bytes once per block, then the index in msgpack's
-    // minimal uint form (byte-equal to encode(txLocCodec, [h, i]); indices < MAX_BLOCK_TXS < 2^16)
+    // minimal uint form (byte-equal to encode(txLocCodec, [h, i]))
     const withZero = encode(txLocCodec, [h, 0]);
     const head = withZero.subarray(0, withZero.length - 1);
     txIds.forEach((id, i) => {
-      const tail = i < 0x80 ? [i] : i < 0x100 ? [0xcc, i] : [0xcd, i >> 8, i & 0xff];
+      const tail = minimalUint(i);
       const value = new Uint8Array(head.length + tail.length);
       value.set(head, 0);
       value.set(tail, head.length);

@@ -2,7 +2,7 @@
 // getSync is ~7× faster than awaiting get, and synchronous reads keep handlers simple); writes go in
 // atomic batches; range reads are async iterators in key order.
 import { Level } from 'level';
-import { compareBytes } from '../lib/hex.js';
+import { compareBytes, bytesKey } from '../lib/hex.js';
 import { InternalError, ERR } from '../lib/errors.js';
 
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
@@ -92,12 +92,12 @@ export class MemoryKvStore implements KvStore {
   private readonly map = new Map<string, Uint8Array>();
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.map.get(Buffer.from(key).toString('binary'));
+    return this.map.get(bytesKey(key));
   }
 
   async batch(ops: BatchOp[]): Promise<void> {
     for (const op of ops) {
-      const k = Buffer.from(op.key).toString('binary');
+      const k = bytesKey(op.key);
       if (op.type === 'put') this.map.set(k, Uint8Array.from(op.value));
       else this.map.delete(k);
     }

@@ -4,7 +4,7 @@
 import type { KvStore, RangeOptions } from './kvStore.js';
 import { compareBytes, bytesKey } from '../lib/hex.js';
 
-const key = (k: Uint8Array): string => bytesKey(k);
+const key = bytesKey;
 const unkey = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /** `null` marks a deletion in the overlay. */

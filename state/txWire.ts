@@ -6,7 +6,7 @@
 // value the generic path returns; for anything else it returns undefined and the caller runs the
 // generic decoder, which accepts or refuses with its own error. So it can only be faster, never more
 // permissive: test/unit/state/txWire.test.ts compares both on valid, mutated and hand-made inputs.
-import { AMOUNT_MAX_BYTES } from '../lib/encoding.js';
+import { AMOUNT_MAX_BYTES, amountFromBytes, readMinimalUint } from '../lib/encoding.js';
 import { bytesKey } from '../lib/hex.js';
 import type { KeyType } from '../crypto/keys.js';
 import type { SignedTx } from './tx.js';
@@ -16,23 +16,6 @@ export interface TxWireRules {
   version: number;
   maxArgsBytes: number;
   chainIdRe: RegExp;
-}
-
-/** A u16-or-smaller unsigned integer in msgpack's minimal form at `at`, or undefined. Returns [value, next]. */
-function readUint(raw: Uint8Array, at: number, max: number): [number, number] | undefined {
-  const tag = raw[at];
-  if (tag === undefined) return undefined;
-  let v: number;
-  let next: number;
-  if (tag < 0x80) [v, next] = [tag, at + 1];
-  else if (tag === 0xcc && at + 1 < raw.length) [v, next] = [raw[at + 1]!, at + 2];
-  else if (tag === 0xcd && at + 2 < raw.length) [v, next] = [raw[at + 1]! * 0x100 + raw[at + 2]!, at + 3];
-  else if (tag === 0xce && at + 4 < raw.length) [v, next] = [raw[at + 1]! * 0x1000000 + raw[at + 2]! * 0x10000 + raw[at + 3]! * 0x100 + raw[at + 4]!, at + 5];
-  else return undefined;
-  // minimal form only: each wider tag starts where the narrower one ends
-  const min = tag === 0xcc ? 0x80 : tag === 0xcd ? 0x100 : tag === 0xce ? 0x10000 : 0;
-  if (v < min || v > max) return undefined;
-  return [v, next];
 }
 
 /** A byte string (bin8, or bin16 when it needs it) at `at`. Returns [start, end] of its contents. */
@@ -76,13 +59,13 @@ export function readCanonicalTx(raw: Uint8Array, rules: TxWireRules): SignedTx |
   const pk = readBin(raw, at, 33);
   if (!pk || pk[1] - pk[0] !== 33) return undefined;
   at = pk[1];
-  const nonce = readUint(raw, at, 0xffffffff); // nonces ≥ 2^32 take the generic path (int64 form)
+  const nonce = readMinimalUint(raw, at, 0xffffffff); // nonces ≥ 2^32 take the generic path (int64 form)
   if (!nonce) return undefined;
   at = nonce[1];
-  const moduleId = readUint(raw, at, 0xffff);
+  const moduleId = readMinimalUint(raw, at, 0xffff);
   if (!moduleId) return undefined;
   at = moduleId[1];
-  const methodId = readUint(raw, at, 0xffff);
+  const methodId = readMinimalUint(raw, at, 0xffff);
   if (!methodId) return undefined;
   at = methodId[1];
   const args = readBin(raw, at, rules.maxArgsBytes);
@@ -104,7 +87,7 @@ export function readCanonicalTx(raw: Uint8Array, rules: TxWireRules): SignedTx |
       moduleId: moduleId[0],
       methodId: methodId[0],
       args: view(args),
-      fee: fee[1] === fee[0] ? 0n : BigInt('0x' + Buffer.from(raw.buffer, raw.byteOffset + fee[0], fee[1] - fee[0]).toString('hex')),
+      fee: amountFromBytes(view(fee)),
     },
     signature: view(sig),
   };

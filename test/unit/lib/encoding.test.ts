@@ -56,3 +56,19 @@ t.test('tuples, structs, lists, optionals; maps and trailing bytes rejected', as
   t.throws(() => c.fromJson({ a: 1, b: '0x01', d: [], extra: 1 }, 'j'), /unknown field "extra"/);
   t.throws(() => c.fromJson({ a: 1, b: '01', d: [] }, 'j'), /0x-prefixed/);
 });
+
+t.test('minimalUint writes what encode writes for a u53 below 2^32; readMinimalUint reads only that form', async (t) => {
+  const { minimalUint, readMinimalUint, encode: enc, u53: U53 } = await import('../../../lib/encoding.js');
+  for (const v of [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 2 ** 32 - 1]) {
+    const bytes = Uint8Array.from(minimalUint(v));
+    t.same(Buffer.from(bytes), Buffer.from(enc(U53, v)), `${v}: byte-equal to encode(u53)`);
+    t.same(readMinimalUint(bytes, 0, 2 ** 32 - 1), [v, bytes.length], `${v}: read back`);
+    t.equal(readMinimalUint(bytes.subarray(0, bytes.length - 1), 0, 2 ** 32 - 1), undefined, `${v}: truncated`);
+  }
+  t.equal(readMinimalUint(Uint8Array.of(0xcc, 0x05), 0, 255), undefined, 'a non-minimal uint8 form');
+  t.equal(readMinimalUint(Uint8Array.of(0xcd, 0x00, 0xff), 0, 0xffff), undefined, 'a non-minimal uint16 form');
+  t.equal(readMinimalUint(Uint8Array.of(0xcd, 0x01, 0x00), 0, 0xff), undefined, 'above max');
+  t.equal(readMinimalUint(Uint8Array.of(0xd0, 0x01), 0, 0xff), undefined, 'another type');
+  t.throws(() => minimalUint(2 ** 32), RangeError);
+  t.throws(() => minimalUint(-1), RangeError);
+});

@@ -51,6 +51,6 @@ t.test('a block stored from its given encoding reads back as the block', async (
   const store = new MemoryKvStore();
   const blocks = new BlockStore(store);
   const block: Block = { header: header(3), txs: [Uint8Array.of(1, 2, 3)] };
-  await store.batch(blocks.blockOps(block, new Uint8Array(32), [], [], cert(3), undefined, encodeBlock(block)));
+  await store.batch(blocks.blockOps(block, new Uint8Array(32), [], [], cert(3), encodeBlock(block)));
   t.same(blocks.block(3), block);
 });
