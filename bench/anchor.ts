@@ -5,6 +5,7 @@
 // the storeRootHash transaction, its commit and the receipt files).
 // Run: node --import tsx bench/anchor.ts [--rows 20000] [--m 400] [--n 4]
 import '../lib/polyfill.js';
+import { num } from './lib/args.js';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
@@ -25,13 +26,9 @@ import { ensureRegistered } from '../protocols/receipts/anchorIdentity.js';
 import { MerkleLevels, splitBatch, subTableLeaf } from '../protocols/receipts/merkleReceipt.js';
 import { encodeRow } from '../protocols/receipts/rows.js';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const ROWS = arg('rows', 20_000);
-const M = arg('m', 400);
-const N = arg('n', 4);
+const ROWS = num('rows', 20_000, { integer: true, min: 1 });
+const M = num('m', 400, { integer: true, min: 1 });
+const N = num('n', 4, { integer: true, min: 1 });
 
 const dir = await mkdtemp(join(tmpdir(), 'iotchain-bench-anchor-'));
 const home = join(dir, 'home');

@@ -4,11 +4,8 @@
 import '../lib/polyfill.js';
 import { measureBlockCost } from './lib/blockCost.js';
 import { keyTypeFromName } from '../crypto/keys.js';
+import { arg, num } from './lib/args.js';
 
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
-const r = await measureBlockCost(keyTypeFromName(arg('curve', 'p256')), Number(arg('txs', '1000')), Number(arg('blocks', '10')), { profile: process.argv.includes('--profile') });
+const r = await measureBlockCost(keyTypeFromName(arg('curve') ?? 'p256'), num('txs', 1000, { integer: true, min: 1 }), num('blocks', 10, { integer: true, min: 1 }), { profile: process.argv.includes('--profile') });
 console.log(`block of ${r.txsPerBlock} txs (${r.blockBytes} B), median ms over ${r.blocks} blocks:`, Object.entries(r.ms).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
 for (const [stage, lines] of Object.entries(r.profile ?? {})) console.log(`  ${stage}: ${lines.map((l) => `${l.where} ${l.share}%`).join('; ')}`);

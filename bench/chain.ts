@@ -1,6 +1,7 @@
 // Single-node throughput: tx signing, signature verification, and block execute + commit on LevelDB.
 // Run: node --import tsx bench/chain.ts [--txs N]
 import '../lib/polyfill.js';
+import { num } from './lib/args.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,7 @@ import { checkTxStateless } from '../state/tx.js';
 import { KeyType } from '../crypto/keys.js';
 import { testChain, testKey, addr, transferTx } from '../test/utils/chain.js';
 
-const argTxs = process.argv.indexOf('--txs');
-const N = argTxs > 0 ? Number(process.argv[argTxs + 1]) : 4000;
+const N = num('txs', 4000, { integer: true, min: 1 });
 const BLOCK = 1000;
 const SENDERS = 100;
 

@@ -3,16 +3,13 @@
 // validator (fsyncs, consensus messages and their signatures, socket I/O, per-block state work).
 // Run: node --import tsx bench/idleRound.ts [--validators 4] [--seconds 15]
 import '../lib/polyfill.js';
+import { num } from './lib/args.js';
 import { startCluster } from './lib/cluster.js';
 import { processCpuSeconds } from './lib/cpu.js';
 import { RpcClient } from '../rpc/client.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const N = arg('validators', 4);
-const SECONDS = arg('seconds', 15);
+const N = num('validators', 4, { integer: true, min: 2 });
+const SECONDS = num('seconds', 15, { integer: true, min: 1 });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)); // a measurement window, not a test wait
 
 const cluster = await startCluster({ validators: N, chainId: 'bench-idle', fund: [], startTimeoutMs: 120_000, consensus: { emptyBlockIntervalMs: 0 } });

@@ -9,13 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LevelKvStore, type BatchOp } from '../state/kvStore.js';
+import { num } from './lib/args.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const OPS = arg('ops', 5000);
-const ROUNDS = arg('rounds', 5);
+const OPS = num('ops', 5000, { integer: true, min: 1 });
+const ROUNDS = num('rounds', 5, { integer: true, min: 1 });
 
 const dir = await mkdtemp(join(tmpdir(), 'iotchain-bench-kv-'));
 const store = await LevelKvStore.open(dir);

@@ -7,20 +7,17 @@
 //             all 3 peers; broadcasts fully delivered per second
 // Every node started is stopped, also on error.
 import '../lib/polyfill.js';
+import { num } from './lib/args.js';
 import { randomBytes } from 'node:crypto';
 import { createP2p, type P2p } from '../node/p2p.js';
 
 type Transport = 'direct' | 'gossip';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const RUNS = arg('runs', 5);
-const LAT_MSGS = arg('latency-msgs', 500);
-const TPUT_MSGS = arg('throughput-msgs', 2000); // per sender
-const SIZE = arg('size', 300);
-const WINDOW = arg('window', 64);
+const RUNS = num('runs', 5, { integer: true, min: 1 });
+const LAT_MSGS = num('latency-msgs', 500, { integer: true, min: 1 });
+const TPUT_MSGS = num('throughput-msgs', 2000, { integer: true, min: 1 }); // per sender
+const SIZE = num('size', 300, { integer: true, min: 1 });
+const WINDOW = num('window', 64, { integer: true, min: 1 });
 const N = 4;
 const DEADLINE_MS = 60_000;
 

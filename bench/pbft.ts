@@ -36,18 +36,8 @@ import { measureBlockCost, type BlockCost } from './lib/blockCost.js';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './lib/cpu.js';
 import { median, percentile, sum, round } from './lib/stats.js';
 import { foldProfiles, monotonicUs, type SubsystemShare } from './lib/liveProfile.js';
+import { arg, num } from './lib/args.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-const num = (name: string, dflt: number): number => {
-  const v = arg(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} expects a number, got ${v}`);
-  return n;
-};
 
 const VALIDATORS = (arg('validators') ?? '4,7,10,16').split(',').map(Number);
 const CURVES: KeyType[] = (arg('curve') ?? 'secp256k1,p256').split(',').map(keyTypeFromName);

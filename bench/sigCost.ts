@@ -4,9 +4,9 @@
 import { sign, signFast } from '../crypto/sign.js';
 import { KeyType, CURVE_NAMES, keyPairFromPrivate } from '../crypto/keys.js';
 import { sha256 } from '../crypto/hash.js';
+import { num } from './lib/args.js';
 
-const i = process.argv.indexOf('--n');
-const N = i > 0 ? Number(process.argv[i + 1]) : 300;
+const N = num('n', 300, { integer: true, min: 1 });
 const msg = new Uint8Array(100).fill(7);
 const cpuUs = (fn: () => void, n: number): number => {
   fn(); // warm-up (and the OpenSSL key import)

@@ -14,20 +14,14 @@ import { createMPT } from '@ethereumjs/mpt';
 import { AuthTree, verifyProof, stateProofCodec, type StateChange, type StateProof } from '../state/authTree.js';
 import { LevelKvStore } from '../state/kvStore.js';
 import { encode } from '../lib/encoding.js';
+import { num } from './lib/args.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
-  return v;
-}
 
-const RUNS = arg('runs', 3);
-const PREFILL = arg('prefill', 100_000);
-const BLOCKS = arg('blocks', 50);
-const BLOCK = arg('block', 2000);
-const BITS = arg('bits', 16);
+const RUNS = num('runs', 3, { integer: true, min: 1 });
+const PREFILL = num('prefill', 100_000, { integer: true, min: 1 });
+const BLOCKS = num('blocks', 50, { integer: true, min: 1 });
+const BLOCK = num('block', 2000, { integer: true, min: 1 });
+const BITS = num('bits', 16, { integer: true, min: 1 });
 const PROOFS = 10_000;
 
 const tempDirs = new Set<string>();
