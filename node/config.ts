@@ -13,7 +13,13 @@ import { parseGenesis, type Genesis } from '../state/genesis.js';
 export interface NodeConfig {
   moniker: string;
   rpc: { host: string; port: number };
-  p2p: { host: string; port: number; peers: string[] };
+  /**
+   * txRelay: how tx gossip travels (node/p2p.ts). 'flood' (default): the node that admits a tx sends
+   * it to every connected peer and nobody pushes it on; a peer that missed it fetches it through
+   * gossipsub's lazy IHAVE/IWANT within a heartbeat (1 s). Right for validators that all dial each
+   * other (devnet, a consortium). 'mesh': gossipsub's relaying mesh, for sparse topologies.
+   */
+  p2p: { host: string; port: number; peers: string[]; txRelay: 'flood' | 'mesh' };
   consensus: { blockDelayMs: number; emptyBlockIntervalMs: number; timeoutBaseMs: number; timeoutMaxMs: number };
   mempool: { maxTxs: number; maxBytes: number; nonceWindow: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
@@ -24,7 +30,7 @@ export interface NodeConfig {
 export const DEFAULT_CONFIG: NodeConfig = {
   moniker: 'node',
   rpc: { host: '127.0.0.1', port: 26657 },
-  p2p: { host: '127.0.0.1', port: 26656, peers: [] },
+  p2p: { host: '127.0.0.1', port: 26656, peers: [], txRelay: 'flood' },
   consensus: { blockDelayMs: 20, emptyBlockIntervalMs: 1000, timeoutBaseMs: 3000, timeoutMaxMs: 30_000 },
   mempool: { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, nonceWindow: 256 },
   log: { level: 'info' },
@@ -52,7 +58,7 @@ export function parseConfig(json: unknown, file = 'config.json'): NodeConfig {
   const c = json as Record<string, unknown>;
   const sections: Record<string, string[]> = {
     rpc: ['host', 'port'],
-    p2p: ['host', 'port', 'peers'],
+    p2p: ['host', 'port', 'peers', 'txRelay'],
     consensus: ['blockDelayMs', 'emptyBlockIntervalMs', 'timeoutBaseMs', 'timeoutMaxMs'],
     mempool: ['maxTxs', 'maxBytes', 'nonceWindow'],
     log: ['level'],
@@ -75,6 +81,8 @@ export function parseConfig(json: unknown, file = 'config.json'): NodeConfig {
         if (typeof val !== 'string' || val.length === 0) bad(file, `${sec}.host must be a host name or address`);
       } else if (k === 'peers') {
         if (!Array.isArray(val) || !val.every((p) => typeof p === 'string')) bad(file, 'p2p.peers must be a list of multiaddrs');
+      } else if (k === 'txRelay') {
+        if (val !== 'flood' && val !== 'mesh') bad(file, 'p2p.txRelay must be "flood" or "mesh"');
       } else if (k === 'level') {
         if (typeof val !== 'string' || !LEVELS.includes(val)) bad(file, `log.level must be one of ${LEVELS.join(', ')}`);
       } else if (sec === 'metrics' && k === 'port' && val === -1) {

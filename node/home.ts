@@ -123,3 +123,11 @@ export async function initHome(o: InitOptions): Promise<{ home: string; consensu
   return { home: o.home, consensusKey: toChecksumAddress(addressOf(KeyType.p256, m.consensusKey)), genesis: p.genesis };
 }
 
+/**
+ * Node.js flags of the devnet's validator processes. --single-threaded-gc: a devnet runs several
+ * validators on the machine's few cores, where V8's parallel GC helper threads only compete with
+ * the other validators; one GC thread per process measured 4–10 % less validator CPU per tx at 4
+ * validators on 2 cores (BENCHMARKS.md, session 4). The devnet (cli/actions/node.ts)
+ * and bench/lib/cluster.ts start validators with them.
+ */
+export const VALIDATOR_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];

@@ -138,6 +138,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       host: config.p2p.host,
       port: config.p2p.port,
       peers: config.p2p.peers,
+      txRelay: config.p2p.txRelay,
       // the set in force at this node's height; members of later sets are added as their set takes
       // effect (onValidatorSet), and a removed validator stays allowed until this node restarts
       allowedPeers: app.info().validators.map((v) => v.peerId).filter((id) => id !== ''),

@@ -42,8 +42,17 @@ export interface P2pOptions {
   maxMessageBytes?: number;
   /** Largest gossiped transaction. Default 128 KiB. */
   maxTxBytes?: number;
-  /** Tx gossip batches: most txs and bytes per batch, and how long a batch collects. Default 1024 txs, 512 KiB, 5 ms. */
+  /** Tx gossip batches: most txs and bytes per batch, and how long a batch collects. Default 1024 txs, 512 KiB, 20 ms. */
   txBatch?: { maxTxs?: number; maxBytes?: number; delayMs?: number };
+  /**
+   * How tx batches travel. 'flood' (default): the publisher sends a batch to every connected peer
+   * (gossipsub's flood publish) and the gossipsub mesh is kept empty, so nobody pushes it on; a
+   * peer that is not connected to the publisher gets it by gossipsub's lazy IHAVE/IWANT from a
+   * peer that has it, within a heartbeat. 'mesh': gossipsub's default mesh (degree 6), which
+   * forwards every batch at once: among validators that all dial each other, each batch then
+   * arrives two or more times (duplicates cost a decrypt, a decode and a hash each).
+   */
+  txRelay?: 'flood' | 'mesh';
   /** Redial delays for static peers: `initialMs` doubling to `maxMs` (±20 % jitter). Default 250 ms → 10 s. */
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Peer scoring (threshold, decay, ban lengths). */
@@ -70,6 +79,8 @@ export interface P2p {
   connectedPeers(): string[];
   /** Peers exchanging tx gossip with us (subscribed to the tx topic). */
   gossipPeers(): string[];
+  /** Peers in our gossipsub mesh for the tx topic (they get every batch pushed on); empty with txRelay 'flood'. */
+  gossipMeshPeers(): string[];
   /** Queues a tx for the next gossip batch; resolves when the batch is published. */
   publishTx(raw: Uint8Array): Promise<void>;
   /**
@@ -235,6 +246,9 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,
+        // 'flood': an empty mesh (no push relay); publishing still floods every connected peer and
+        // lazy gossip (IHAVE/IWANT each heartbeat) repairs a missing link
+        ...(opts.txRelay === 'mesh' ? {} : { D: 0, Dlo: 0, Dhi: 0, Dscore: 0, Dout: 0 }),
         allowedTopics: viaGossip ? [names.tx, names.consensus] : [names.tx],
         maxInboundDataLength: Math.max(4 * 1024 * 1024, viaGossip ? maxMsg : maxBatch) + 64 * 1024,
         maxOutboundBufferSize: 16 * 1024 * 1024,
@@ -491,6 +505,11 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     },
     gossipPeers() {
       return pubsub.getSubscribers(names.tx).map((p) => p.toString());
+    },
+    gossipMeshPeers() {
+      // the implementation class has it; the exported GossipSub interface does not declare it
+      const impl = pubsub as unknown as { getMeshPeers?: (topic: string) => string[] };
+      return impl.getMeshPeers?.(names.tx) ?? [];
     },
     async publishTx(raw) {
       if (!running) throw new IotchainError(P2P_ERR.NOT_STARTED, 'p2p is not running');

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initNetwork } from '../../node/home.js';
+import { initNetwork, VALIDATOR_NODE_FLAGS } from '../../node/home.js';
 import { paths, writeJson } from '../../node/config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN, freePortBlock } from '../../test/utils/proc.js';
@@ -184,7 +184,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       config.log = { ...config.log, level: o.logLevel ?? 'info' };
       await writeJson(file, config);
     }
-    const flags = [...(o.nodeFlags ?? []), ...(o.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cluster.profileDir}`, `--cpu-prof-interval=${o.cpuProfile.intervalUs}`] : [])];
+    const flags = [...VALIDATOR_NODE_FLAGS, ...(o.nodeFlags ?? []), ...(o.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cluster.profileDir}`, `--cpu-prof-interval=${o.cpuProfile.intervalUs}`] : [])];
     for (const home of homes) {
       const p = new ValidatorProc(flags, ['start', '--home', home]);
       procs.push(p);

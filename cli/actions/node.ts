@@ -6,12 +6,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNode } from '../../node/node.js';
-import { initHome, initNetwork } from '../../node/home.js';
+import { initHome, initNetwork, VALIDATOR_NODE_FLAGS } from '../../node/home.js';
 import { writeJson } from '../../node/config.js';
 import { generateKeyPair, KeyType, addressOf, toChecksumAddress } from '../../crypto/keys.js';
 import { saveKeyFile, readPassphraseFile } from '../../crypto/keystore.js';
 import { InvalidMessageError, ERR, IotchainError } from '../../lib/errors.js';
 import { RpcClient } from '../../rpc/client.js';
+
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/iotchain.js');
 
@@ -140,7 +141,7 @@ async function runDevnet(o: DevnetOptions): Promise<void> {
     process.exit(code);
   };
   for (const n of devnet.nodes) {
-    const child = spawn(process.execPath, [BIN, 'start', '--home', n.home], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [...VALIDATOR_NODE_FLAGS, BIN, 'start', '--home', n.home], { stdio: ['ignore', 'inherit', 'inherit'] });
     children.push(child);
     n.pid = child.pid;
     child.once('exit', (code, signal) => {

@@ -207,6 +207,34 @@ t.test('p2p among four validators', async (t) => {
   });
 });
 
+// A line L1 – L2 – L3: L1 and L3 are not connected, so a tx published at L1 reaches L3 only through L2.
+t.test('tx relay over a line of three nodes', async (t) => {
+  for (const relay of ['flood', 'mesh'] as const) {
+    await t.test(relay, async (t) => {
+      const k = (i: number) => key(`line-${relay}-${i}`);
+      const ids = [1, 2, 3].map((i) => peerIdFromPrivateKey(k(i)));
+      const opts = (i: number, peers: string[]) => ({ privateKey: k(i), allowedPeers: ids, txRelay: relay, peers });
+      const L1 = await startNode('L1', opts(1, []));
+      const L2 = await startNode('L2', opts(2, [addr(L1)]));
+      const L3 = await startNode('L3', opts(3, [addr(L2)]));
+      t.teardown(() => Promise.allSettled([L1, L2, L3].map((n) => n.p2p.stop())).then(() => undefined));
+      await until(() => L2.p2p.gossipPeers().length === 2 && L1.p2p.gossipPeers().length === 1 && L3.p2p.gossipPeers().length === 1, 'tx topic subscriptions');
+      t.same(L1.p2p.connectedPeers(), [ids[1]], 'L1 knows L2 only');
+      if (relay === 'mesh') {
+        await until(() => L2.p2p.gossipMeshPeers().length === 2, 'mesh: L2 grafts L1 and L3');
+        t.same(L2.p2p.gossipMeshPeers().sort(), [ids[0], ids[2]].sort(), 'mesh: L1 and L3 in L2\'s mesh');
+      }
+      await L1.p2p.publishTx(utf8(`line-${relay}`));
+      // flood: L2 has it from L1's publish; L3 asks L2 for it after L2's IHAVE at a heartbeat (1 s)
+      await until(() => L3.txs.some((x) => x.tx === `line-${relay}`), `the tx at L3 (${relay})`);
+      t.same(L3.txs.filter((x) => x.tx === `line-${relay}`).map((x) => x.from), [ids[1]], 'L3 got it once, from L2');
+      t.equal(L2.txs.filter((x) => x.tx === `line-${relay}`).length, 1, 'L2 got it once');
+      // checked after the tx crossed, which takes a heartbeat: by then gossipsub would have grafted
+      if (relay === 'flood') t.same([L1, L2, L3].map((n) => n.p2p.gossipMeshPeers()), [[], [], []], 'flood: no gossipsub mesh, so nothing is pushed on');
+    });
+  }
+});
+
 t.test('configuration errors', async (t) => {
   await t.rejects(createP2p(CHAIN, { privateKey: new Uint8Array(31), host: '127.0.0.1', port: 0, peers: [] }), { code: ERR.CONFIG });
   await t.rejects(createP2p(CHAIN, { privateKey: KEYS.A, host: '127.0.0.1', port: 0, peers: ['/ip4/127.0.0.1/tcp/1'] }), { code: ERR.CONFIG }, 'static peer without /p2p/');
