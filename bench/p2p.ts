@@ -148,6 +148,8 @@ async function withNetwork<T>(transport: Transport, fn: (nodes: P2p[]) => Promis
         port: 0,
         peers: nodes.flatMap((p) => p.multiaddrs.slice(0, 1)),
         consensusBroadcast: transport,
+        // the gossipsub mesh these figures were taken with (BENCHMARKS.md); nodes default to 'flood'
+        txRelay: 'mesh',
       });
       nodes.push(n);
       await n.start();
