@@ -9,7 +9,7 @@ import { SingleValidator } from '../consensus/single.js';
 import { createRpcServer } from '../rpc/server.js';
 import { loadKeyFile } from '../crypto/keystore.js';
 import { KeyType, type KeyPair } from '../crypto/keys.js';
-import { bytesEqual, toHex } from '../lib/hex.js';
+import { bytesEqual } from '../lib/hex.js';
 import { InvalidMessageError, ERR, errorMessage } from '../lib/errors.js';
 import { PbftDriver } from '../consensus/driver.js';
 import { Wal } from '../consensus/wal.js';
@@ -109,14 +109,12 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   let p2p: P2p | undefined;
   let wal: Wal | undefined;
   // the driver follows the set in force, not genesis: a 1-validator chain that approved more members
-  // runs PBFT after a restart. A key outside a multi-member set is a validator added later (or
-  // removed): it follows the chain by block sync and votes once the set names it.
+  // runs PBFT after a restart. A key outside the set in force (of any size) is a validator added
+  // later (or removed): it runs the PBFT driver, follows the chain by block sync and votes once the
+  // set names it — also on a chain whose genesis has one validator, which new members start from.
+  // (A single validator serves no block sync: followers catch up once it runs PBFT.)
   const inForce = app.info().validators;
-  if (inForce.length === 1 && !bytesEqual(inForce[0]!.consensusKey, key.publicKey)) {
-    await store.close();
-    throw new InvalidMessageError(ERR.CONFIG, `this node's consensus key ${toHex(key.publicKey)} is not the single validator of the set in force`);
-  }
-  if (inForce.length === 1) {
+  if (inForce.length === 1 && bytesEqual(inForce[0]!.consensusKey, key.publicKey)) {
     consensus = new SingleValidator({
       app,
       txs: mempool,

@@ -1,0 +1,108 @@
+// A 1-validator chain grows to 4 validators (issue 3, item 6 and node/node.ts's driver choice):
+// the single validator proposes a 4-member set (its quorum is 1, so it passes at once); two heights
+// later single-validator consensus stops (CONSENSUS_SET_CHANGED, exit code 1); the node restarts
+// into PBFT; the three new members, whose homes hold the same 1-validator genesis, start as
+// followers, sync the chain from it and start voting once the set in force names them; from then on
+// blocks carry 3-of-4 certificates and a transfer commits. Processes on loopback, stopped by the test.
+import '../../lib/polyfill.js';
+import t from 'tap';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initNetwork } from '../../node/home.js';
+import { paths, writeJson } from '../../node/config.js';
+import { RpcClient } from '../../rpc/client.js';
+import { Proc, freePortBlock, runCli } from '../utils/proc.js';
+import { testKey, addr, transferTx } from '../utils/chain.js';
+import { toChecksumAddress } from '../../crypto/keys.js';
+
+const CHAIN = 'grow-e2e';
+const alice = testKey('grow-alice');
+const bob = testKey('grow-bob');
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch {
+      /* node not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 200)); // polling a real process; bounded by the deadline
+  }
+}
+
+interface GenesisJson {
+  validators: { name: string; consensusKey: string; peerId: string; power: number }[];
+}
+
+t.test('a 1-validator chain approves 3 more members, restarts into PBFT, and the new members join by block sync', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'iotchain-grow-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const base = await freePortBlock(8);
+  // four homes with keys and static peers; then every home gets a genesis naming node0 alone
+  const { homes } = await initNetwork({ dir, validators: 4, chainId: CHAIN, rpcPort: base, p2pPort: base + 4, fund: [`${toChecksumAddress(addr(alice))}=1000000`] });
+  const full = JSON.parse(await readFile(paths(homes[0]!).genesis, 'utf8')) as GenesisJson;
+  const members = full.validators;
+  const single = { ...full, validators: [members[0]!] };
+  for (const h of homes) await writeJson(paths(h).genesis, single);
+
+  const procs: Proc[] = [];
+  const start = (i: number) => {
+    const p = new Proc(['start', '--home', homes[i]!]);
+    procs.push(p);
+    return p;
+  };
+  const rpcs: RpcClient[] = [];
+  const rpcOf = (i: number) => {
+    const r = new RpcClient(`http://127.0.0.1:${base + i}`);
+    rpcs.push(r);
+    return r;
+  };
+  t.teardown(async () => {
+    await Promise.allSettled(rpcs.map((r) => r.close()));
+    await Promise.allSettled(procs.map((p) => p.stop('SIGKILL')));
+  });
+
+  const first = start(0);
+  await first.waitFor(/node started/);
+  const rpc0 = rpcOf(0);
+  await until('a first block', async () => ((await rpc0.status()).height >= 1 ? true : undefined));
+
+  // the single validator proposes the 4-member set with its consensus key (the operator's path: the CLI)
+  const proposed = await runCli(['tx', 'validators', 'propose', '--args', JSON.stringify({ validators: members }), '--key', paths(homes[0]!).consensusKey, '--rpc', `http://127.0.0.1:${base}`, '--wait', '--json']);
+  t.equal(proposed.code, 0, `propose committed: ${proposed.stdout}${proposed.stderr}`);
+  const current = (await rpc0.query('validators/current')).value as { pending: { effectiveHeight: number } | null };
+  const effective = current.pending?.effectiveHeight;
+  t.ok(effective !== undefined && effective > 0, `the new set is pending, in force from height ${effective}`);
+
+  // single-validator consensus stops once the new set is in force
+  await first.waitFor(/CONSENSUS_SET_CHANGED|single-validator consensus stops/, 60_000);
+  await until('the single validator exits', async () => (first.running ? undefined : true), 30_000);
+  t.equal(first.child.exitCode, 1, 'it exits with code 1, saying why');
+  t.match(first.out, /restart the node to run PBFT/);
+  const halted = effective! - 1;
+
+  // restart it (PBFT now) and start the three new members as followers of the 1-validator genesis
+  const again = start(0);
+  await again.waitFor(/node started/);
+  const joiners = [1, 2, 3].map(start);
+  for (const p of joiners) await p.waitFor(/node started \(following: not in the validator set\)/);
+  const all = [0, 1, 2, 3].map(rpcOf);
+  for (const p of joiners) await p.waitFor(/now a validator; it starts voting/, 90_000);
+
+  // the chain moves past the switch with 3-of-4 certificates, and every node has the same blocks
+  const target = effective! + 3;
+  for (const r of all) await until(`height ${target}`, async () => ((await r.status()).height >= target ? true : undefined));
+  const hashes = await Promise.all(all.map(async (r) => (await r.getBlock(target)).hash));
+  t.equal(new Set(hashes).size, 1, `one block at height ${target} on all four`);
+  for (const h of [halted, effective!, target]) {
+    const votes = ((await all[1]!.getBlock(h)).certificate as { votes: unknown[] }).votes.length;
+    t.ok(h < effective! ? votes === 1 : votes >= 3, `height ${h}: ${votes} signature(s) in its certificate`);
+  }
+  const sent = await all[2]!.sendTx(transferTx(alice, addr(bob), 5n, 0, 0n, CHAIN));
+  t.equal((await all[3]!.waitForTx(sent.hash, { timeoutMs: 60_000 })).status, 'committed', 'a transfer commits under PBFT');
+  t.equal((await all[1]!.getAccount(addr(bob))).balance, '5');
+});
