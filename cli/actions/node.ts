@@ -13,7 +13,6 @@ import { saveKeyFile, readPassphraseFile } from '../../crypto/keystore.js';
 import { InvalidMessageError, ERR, IotchainError } from '../../lib/errors.js';
 import { RpcClient } from '../../rpc/client.js';
 
-
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/iotchain.js');
 
 function fail(e: unknown, json: boolean): never {
