@@ -41,12 +41,22 @@ interface Figures {
 }
 
 const children = new Set<ChildProcess>();
-const stopChildren = () => {
-  for (const c of children) c.kill('SIGTERM');
-};
+/** SIGTERM (each bench/pbft.ts then stops its own validators), SIGKILL after 20 s; resolves when all have exited. */
+const stopChildren = (): Promise<void> =>
+  Promise.all(
+    [...children].map(
+      (c) =>
+        new Promise<void>((res) => {
+          if (c.exitCode !== null || c.signalCode !== null) return res();
+          const timer = setTimeout(() => c.kill('SIGKILL'), 20_000);
+          c.once('exit', () => (clearTimeout(timer), res()));
+          c.kill('SIGTERM');
+        }),
+    ),
+  ).then(() => undefined);
 process.once('SIGINT', () => {
-  stopChildren();
   process.exitCode = 130;
+  void stopChildren();
 });
 
 async function checkout(name: Side['name'], rev: string, tmp: string): Promise<Side> {
@@ -101,7 +111,7 @@ try {
   const sorted = [...ratios].sort((x, y) => x - y);
   console.log(`head/base validator CPU per tx: median ${median(ratios).toFixed(3)} over ${ROUNDS} round(s), range ${sorted[0]!.toFixed(3)}–${sorted.at(-1)!.toFixed(3)}`);
 } finally {
-  stopChildren();
+  await stopChildren(); // before the worktrees go: a failed side must not leave the other running
   for (const s of sides) if (s.worktree) execFileSync('git', ['worktree', 'remove', '--force', s.dir], { cwd: ROOT, stdio: 'ignore' });
   await rm(tmp, { recursive: true, force: true });
 }
