@@ -12,27 +12,13 @@ import { join } from 'node:path';
 import { initNetwork } from '../../node/home.js';
 import { paths, writeJson } from '../../node/config.js';
 import { RpcClient } from '../../rpc/client.js';
-import { Proc, freePortBlock, runCli } from '../utils/proc.js';
+import { Proc, freePortBlock, runCli, until } from '../utils/proc.js';
 import { testKey, addr, transferTx } from '../utils/chain.js';
 import { toChecksumAddress } from '../../crypto/keys.js';
 
 const CHAIN = 'grow-e2e';
 const alice = testKey('grow-alice');
 const bob = testKey('grow-bob');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* node not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200)); // polling a real process; bounded by the deadline
-  }
-}
 
 interface GenesisJson {
   validators: { name: string; consensusKey: string; peerId: string; power: number }[];

@@ -8,27 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initNetwork } from '../../node/home.js';
 import { RpcClient } from '../../rpc/client.js';
-import { Proc, freePortBlock } from '../utils/proc.js';
+import { Proc, freePortBlock, until } from '../utils/proc.js';
 import { testKey, addr, transferTx } from '../utils/chain.js';
 import { toChecksumAddress } from '../../crypto/keys.js';
 
 const CHAIN = 'pbft-e2e';
 const alice = testKey('pbft-alice');
 const bob = testKey('pbft-bob');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* node not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200)); // polling a real process; bounded by the deadline
-  }
-}
 
 t.test('4 validators survive crashes, catch up, halt without forking below quorum', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'iotchain-pbft-'));

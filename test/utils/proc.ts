@@ -6,6 +6,25 @@ import { readFileSync } from 'node:fs';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/iotchain.js');
 
+/**
+ * Polls `fn` every 200 ms until it returns a value (not undefined) and returns that value; a throw
+ * counts as "not yet" (a node not up yet). Fails after `timeoutMs` naming `what`. For real
+ * processes, whose progress no test can drive: bounded by the deadline, not a timing assumption.
+ */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch {
+      /* node not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
