@@ -126,8 +126,8 @@ export async function initHome(o: InitOptions): Promise<{ home: string; consensu
 /**
  * Node.js flags of the devnet's validator processes. --single-threaded-gc: a devnet runs several
  * validators on the machine's few cores, where V8's parallel GC helper threads only compete with
- * the other validators; one GC thread per process measured 4–10 % less validator CPU per tx at 4
- * validators on 2 cores (BENCHMARKS.md, session 4). The devnet (cli/actions/node.ts)
- * and bench/lib/cluster.ts start validators with them.
+ * the other validators. At 4 validators on 2 cores one GC thread per process gave 3–10 % less
+ * validator CPU per tx in three back-to-back pairs (BENCHMARKS.md, session 4), a gain of the size of
+ * this VM's noise. The devnet (cli/actions/node.ts) and bench/lib/cluster.ts start validators with them.
  */
 export const VALIDATOR_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];

@@ -17,9 +17,9 @@ export interface TxBatchLimits {
 
 /**
  * 20 ms: at 4 validators under load a 5 ms batch held 2–3 txs, and the per-message cost (protobuf,
- * yamux, Noise, a socket write per peer) was paid that often; 20 ms batches cut validator CPU per tx
- * (BENCHMARKS.md, session 4). A tx waits at most this long before its first relay; the node that
- * admitted it can propose it at once.
+ * yamux, Noise, a socket write per peer) was paid that often. 20 ms batches gave ≈ 8 % less validator
+ * CPU per tx in back-to-back pairs (BENCHMARKS.md, session 4; of the size of this VM's noise). A tx
+ * waits at most this long before its first relay; the node that admitted it can propose it at once.
  */
 export const DEFAULT_TX_BATCH: { maxTxs: number; maxBytes: number; delayMs: number } = { maxTxs: 1024, maxBytes: 512 * 1024, delayMs: 20 };
 
