@@ -38,7 +38,6 @@ import { median, percentile, sum, round } from './lib/stats.js';
 import { foldProfiles, monotonicUs, type SubsystemShare } from './lib/liveProfile.js';
 import { arg, num } from './lib/args.js';
 
-
 const VALIDATORS = (arg('validators') ?? '4,7,10,16').split(',').map(Number);
 const CURVES: KeyType[] = (arg('curve') ?? 'secp256k1,p256').split(',').map(keyTypeFromName);
 const SECONDS = num('seconds', 25);

@@ -85,9 +85,9 @@ export interface P2p {
   publishTx(raw: Uint8Array): Promise<void>;
   /**
    * Called for each tx of a received batch, in order. The handler validates: a batch whose txs all
-   * return (or fail benignly) is accepted and relayed if any was new; the first tx rejected with
-   * InvalidMessageError rejects the batch (not relayed; later txs are not handled) and scores the
-   * relayer down once; any other error drops that tx.
+   * return (or fail benignly) is accepted if any was new, and passed on as `txRelay` says; the first
+   * tx rejected with InvalidMessageError rejects the batch (never passed on; later txs are not
+   * handled) and scores the relayer down once; any other error drops that tx.
    */
   onTx(handler: TxHandler): void;
   /** Adds peer ids to the allow-list (new validators after a validator-set change); no-op without one. */

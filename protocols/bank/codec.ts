@@ -51,7 +51,7 @@ export function decodeAccountRow(raw: Uint8Array): Account {
  */
 export function decodeTransferArgs(b: Uint8Array, what: string): TransferArgs {
   const len = b.length - 25; // amount bytes
-  if (len >= 0 && len <= 32 && b[0] === 0x92 && b[1] === 0xc4 && b[2] === 20 && b[23] === 0xc4 && b[24] === len && !(len > 0 && b[25] === 0)) {
+  if (len >= 0 && len <= AMOUNT_MAX_BYTES && b[0] === 0x92 && b[1] === 0xc4 && b[2] === 20 && b[23] === 0xc4 && b[24] === len && !(len > 0 && b[25] === 0)) {
     return { to: b.slice(3, 23), amount: amountFromBytes(b.subarray(25)) };
   }
   return decode(transferArgsCodec, b, what);
