@@ -44,6 +44,30 @@ export class TwoGenerationCache<K, V> {
     this.insert(k, v, this.sizeOf(v));
   }
 
+  /**
+   * Sets `k` to `v` whether or not it is held (for caches whose values change, such as a read cache
+   * that a write updates). An oversize `v` is not kept, and neither is the earlier value.
+   */
+  put(k: K, v: V): void {
+    this.delete(k);
+    this.insert(k, v, this.sizeOf(v));
+  }
+
+  /** Removes `k`; true if it was held. */
+  delete(k: K): boolean {
+    const y = this.young.get(k);
+    if (y !== undefined || this.young.has(k)) {
+      this.youngSize -= this.sizeOf(y as V);
+      return this.young.delete(k);
+    }
+    const o = this.old.get(k);
+    if (o !== undefined || this.old.has(k)) {
+      this.oldSize -= this.sizeOf(o as V);
+      return this.old.delete(k);
+    }
+    return false;
+  }
+
   /** Entries held. */
   get size(): number {
     return this.young.size + this.old.size;

@@ -4,6 +4,8 @@
 import { Level } from 'level';
 import { compareBytes, bytesKey } from '../lib/hex.js';
 import { InternalError, ERR } from '../lib/errors.js';
+import { TwoGenerationCache } from '../lib/twoGenCache.js';
+import { PREFIX } from './prefixes.js';
 
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
@@ -14,6 +16,11 @@ export interface RangeOptions {
   limit?: number;
 }
 
+/**
+ * Values are shared, never copied on the way in or out: a value returned by `get` must not be
+ * mutated, nor a value handed to `batch` after the call (the overlay and the bank store already rely
+ * on this within a block; LevelKvStore's row cache relies on it across blocks).
+ */
 export interface KvStore {
   get(key: Uint8Array): Uint8Array | undefined;
   batch(ops: BatchOp[]): Promise<void>;
@@ -42,7 +49,30 @@ function view(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** Rows the read cache holds at most, and their bytes (keys and values; a tree bucket of a large state is a few KiB). */
+export const ROW_CACHE_MAX = 100_000;
+export const ROW_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/** Per-entry overhead counted against ROW_CACHE_MAX_BYTES besides the key and value bytes. */
+const ROW_OVERHEAD = 64;
+
+/** Keys whose reads are cached: module state rows and state-tree buckets, read for every transaction. */
+const cachedRow = (key: Uint8Array): boolean => key[0] === PREFIX.STATE || key[0] === PREFIX.TREE;
+
+type Row = { keyBytes: number; value: Uint8Array | null };
+
 export class LevelKvStore implements KvStore {
+  /**
+   * Read cache of state rows and tree buckets (absent ones too, as null), written through by `batch`
+   * once LevelDB has applied it. A transfer reads the sender's committed row at admission and both
+   * accounts' rows and tree buckets when its block executes, on every validator: from LevelDB each is
+   * a native call and a fresh Buffer (and a fresh decode in the bank store, whose decode cache is
+   * keyed by the bytes object); from here it is one Map lookup and the same object each time.
+   */
+  private readonly rows = new TwoGenerationCache<string, Row>(ROW_CACHE_MAX, {
+    maxSize: ROW_CACHE_MAX_BYTES,
+    sizeOf: (r) => r.keyBytes + (r.value?.length ?? 0) + ROW_OVERHEAD,
+  });
+
   private constructor(private readonly db: Level<Uint8Array, Uint8Array>) {}
 
   static async open(path: string): Promise<LevelKvStore> {
@@ -57,8 +87,23 @@ export class LevelKvStore implements KvStore {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
+    if (!cachedRow(key)) return this.read(key);
+    const k = bytesKey(key);
+    const hit = this.rows.get(k);
+    if (hit !== undefined) return hit.value ?? undefined;
+    const v = this.read(key);
+    this.rows.set(k, { keyBytes: key.length, value: v ?? null });
+    return v;
+  }
+
+  private read(key: Uint8Array): Uint8Array | undefined {
     const v = this.db.getSync(key);
     return v === undefined ? undefined : view(v);
+  }
+
+  /** Rows in the read cache (tests). */
+  get cachedRows(): number {
+    return this.rows.size;
   }
 
   async batch(ops: BatchOp[]): Promise<void> {
@@ -70,7 +115,17 @@ export class LevelKvStore implements KvStore {
     // {type, key, value} with Uint8Array keys and values ('view' is a native format of classic-level);
     // no hooks, sublevels or write events are used. sync: a committed block must survive a power
     // loss, not only a process crash.
-    await (this.db as unknown as { _batch(ops: BatchOp[], opts: { sync: boolean }): Promise<void> })._batch(ops, { sync: true });
+    try {
+      await (this.db as unknown as { _batch(ops: BatchOp[], opts: { sync: boolean }): Promise<void> })._batch(ops, { sync: true });
+    } catch (e) {
+      // what LevelDB holds for these keys is now unknown: forget them, so reads go to LevelDB
+      for (const op of ops) if (cachedRow(op.key)) this.rows.delete(bytesKey(op.key));
+      throw e;
+    }
+    // only now: a read while the batch is in flight may still return the earlier value
+    for (const op of ops) {
+      if (cachedRow(op.key)) this.rows.put(bytesKey(op.key), { keyBytes: op.key.length, value: op.type === 'put' ? op.value : null });
+    }
   }
 
   async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {

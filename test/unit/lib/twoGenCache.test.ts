@@ -44,3 +44,51 @@ t.test('an entry used within the last half-bound of insertions always survives',
   }
   t.equal(lost, 0);
 });
+
+t.test('put replaces a held value (young or old) and keeps the size count; delete removes from either generation', async (t) => {
+  const c = new TwoGenerationCache<string, Uint8Array>(4, { maxSize: 100, sizeOf: (v) => v.length });
+  c.set('a', new Uint8Array(10));
+  c.set('b', new Uint8Array(10));
+  c.set('c', new Uint8Array(10)); // a, b are old now
+  c.set('a', new Uint8Array(30));
+  t.equal(c.calculatedSize, 30, 'set keeps a held value (its values never change)…');
+  c.put('a', new Uint8Array(30)); // from the old generation
+  t.equal(c.calculatedSize, 50, '…put replaces it, and the size follows');
+  c.put('c', new Uint8Array(1)); // in the young generation
+  t.equal(c.get('c')?.length, 1);
+  t.equal(c.calculatedSize, 41);
+  t.equal(c.delete('b'), true, 'delete from the old generation');
+  t.equal(c.delete('a'), true, 'delete from the young generation');
+  t.equal(c.delete('zz'), false);
+  t.equal(c.get('a'), undefined);
+  t.equal(c.size, 1);
+  t.equal(c.calculatedSize, 1);
+  c.put('big', new Uint8Array(60));
+  t.equal(c.get('big'), undefined, 'an oversize put is not kept');
+  c.put('c', new Uint8Array(60));
+  t.equal(c.get('c'), undefined, 'nor is the value it replaced');
+  t.equal(c.calculatedSize, 0);
+});
+
+t.test('bounds and sizes stay exact under a seeded mix of set, put, delete and get', async (t) => {
+  const c = new TwoGenerationCache<number, Uint8Array>(50, { maxSize: 600, sizeOf: (v) => v.length });
+  const gens = c as unknown as { young: Map<number, Uint8Array>; old: Map<number, Uint8Array> };
+  const held = () => [...gens.young.values(), ...gens.old.values()].reduce((a, v) => a + v.length, 0);
+  const rand = prng(0x51ce);
+  let wrong = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const k = randInt(rand, 120);
+    const op = randInt(rand, 4);
+    const v = new Uint8Array(randInt(rand, 40));
+    if (op === 0) {
+      c.put(k, v);
+      if (c.get(k) !== v) wrong++; // the latest put is what a read returns
+    } else if (op === 1) {
+      c.delete(k);
+      if (c.get(k) !== undefined) wrong++;
+    } else if (op === 2) c.set(k, v);
+    else c.get(k);
+    if (c.size > 50 || c.calculatedSize > 600 || c.calculatedSize !== held()) wrong++;
+  }
+  t.equal(wrong, 0, 'never over a bound, the size count exact, a put read back, a deleted key gone');
+});
