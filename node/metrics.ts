@@ -2,6 +2,10 @@
 // Metric names carry their units (STYLE.md).
 import { createServer, type Server } from 'node:http';
 import { Registry, Gauge, Counter, Histogram, collectDefaultMetrics } from 'prom-client';
+import { TwoGenerationCache } from '../lib/twoGenCache.js';
+
+/** Tx arrival times the commit-latency metric holds at most. */
+export const TX_ENTERED_MAX = 100_000;
 
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -28,7 +32,12 @@ export class NodeMetrics {
   readonly txsCommitted = new Counter({ name: 'iotchain_txs_committed_total', help: 'transactions committed (rate() gives tx/s)', registers: [this.registry] });
   readonly txRate = new Gauge({ name: 'iotchain_txs_per_second', help: 'committed tx/s over the last 10 s', registers: [this.registry] });
   private readonly recent: { at: number; n: number }[] = [];
-  private readonly entered = new Map<string, number>();
+  /**
+   * Arrival time by tx id, for the commit latency. Bounded (a tx that never commits — refused by the
+   * proposer, evicted, replaced — is never deleted here): entries older than TX_ENTERED_MAX / 2 later
+   * arrivals go, in O(1) (a Map trimmed from its front scanned the holes its deletes left).
+   */
+  private readonly entered = new TwoGenerationCache<string, number>(TX_ENTERED_MAX);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'iotchain_process_' });
@@ -39,10 +48,14 @@ export class NodeMetrics {
     this.mempool = m;
   }
 
+  /** Tx arrivals awaiting their commit (tests). */
+  get pendingLatencies(): number {
+    return this.entered.size;
+  }
+
   /** Records a tx's arrival time (for commit latency); bounded. */
   txEntered(idHex: string, now: number): void {
-    if (this.entered.size >= 100_000) this.entered.delete(this.entered.keys().next().value as string);
-    if (!this.entered.has(idHex)) this.entered.set(idHex, now);
+    this.entered.set(idHex, now); // a tx seen again keeps its first arrival
   }
 
   committed(height: number, txIdsHex: string[], now: number, roundStartedAt: number): void {

@@ -1,7 +1,7 @@
 // The mempool gauges are read from the mempool at scrape time (not set on every tx): a scrape shows
 // the size at that moment, after adds and after a commit's removals.
 import t from 'tap';
-import { NodeMetrics } from '../../../node/metrics.js';
+import { NodeMetrics, TX_ENTERED_MAX } from '../../../node/metrics.js';
 
 t.test('mempool gauges report the watched mempool at each scrape', async (t) => {
   const m = new NodeMetrics();
@@ -18,4 +18,25 @@ t.test('mempool gauges report the watched mempool at each scrape', async (t) => 
   pool.size = 1;
   pool.sizeBytes = 150;
   t.same(await scrape(), [1, 150], 'and removals');
+});
+
+t.test('commit latency: measured from a tx\'s first arrival; committed txs are forgotten; never-committed ones are bounded', async (t) => {
+  const m = new NodeMetrics();
+  const latency = async () => {
+    const text = await m.registry.metrics();
+    return [Number(/^iotchain_tx_commit_latency_seconds_count (\d+)$/m.exec(text)?.[1]), Number(/^iotchain_tx_commit_latency_seconds_sum ([\d.]+)$/m.exec(text)?.[1])];
+  };
+  m.txEntered('0xaa', 1000);
+  m.txEntered('0xaa', 1500); // seen again (gossip after RPC): the first arrival counts
+  m.txEntered('0xbb', 1200);
+  m.committed(1, ['0xaa', '0xcc'], 3000, 2900); // 0xcc never entered here: no sample
+  t.same(await latency(), [1, 2], 'one sample, 2 s after the first arrival');
+  t.equal(m.pendingLatencies, 1, 'the committed tx is forgotten');
+  m.committed(2, ['0xaa'], 4000, 3900);
+  t.same(await latency(), [1, 2], 'a tx committed twice (a replay) adds no sample');
+  for (let i = 0; i < 3 * TX_ENTERED_MAX; i++) m.txEntered(`0x${i.toString(16)}`, 5000);
+  t.ok(m.pendingLatencies <= TX_ENTERED_MAX, `never-committed arrivals stay bounded (${m.pendingLatencies})`);
+  m.txEntered('0xdd', 6000);
+  m.committed(3, ['0xdd'], 6500, 6400);
+  t.same(await latency(), [2, 2.5], 'a recent arrival still gets its sample');
 });
