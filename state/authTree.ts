@@ -19,7 +19,7 @@
 // `get`), writes nothing, and keeps the new bucket hashes and inner nodes in a per-level overlay
 // (sorted node numbers + packed hashes) that `apply()` copies into the flat array once the ops are
 // in the store.
-import { hash as nodeHash } from 'node:crypto';
+import { sha256, sha256Into } from '../crypto/hash.js';
 import { bytes, bytes32, list, struct, uint, type Codec } from '../lib/encoding.js';
 import { InternalError, InvalidMessageError, ERR } from '../lib/errors.js';
 import { bytesEqual, compareBytes } from '../lib/hex.js';
@@ -80,16 +80,8 @@ const META_KEY = new Uint8Array([PREFIX.TREE, 0x00]);
 const BUCKET_PREFIX = new Uint8Array([PREFIX.TREE, 0x01]);
 const ENTRY_OVERHEAD = 2 + 32;
 
-/** One-shot SHA-256 (crypto.hash: about twice as fast as createHash for short inputs), as a Buffer
- * (whose `slice` does not copy): only for digests that are copied out at once. */
-function shaBuffer(data: Uint8Array): Buffer {
-  return nodeHash('sha256', data, 'buffer');
-}
-
-function sha(data: Uint8Array): Uint8Array {
-  const d = shaBuffer(data);
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-}
+/** SHA-256 (crypto/hash.ts: one-shot, digest on the V8 heap; sha256Into writes it in place). */
+const sha = (data: Uint8Array): Uint8Array => sha256(data);
 
 function copy32(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
   for (let i = 0; i < 32; i++) dst[dstOff + i] = src[srcOff + i]!;
@@ -97,16 +89,12 @@ function copy32(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number
 
 // Scratch and short-lived buffers come from Buffer.allocUnsafe (pooled, not zero-filled: every
 // byte is written before use); `new Uint8Array` per small buffer costs more than the hash.
-function valueHashBuffer(value: Uint8Array): Buffer {
+/** H(0x00 ‖ value): what a bucket stores for a value. */
+export function valueHash(value: Uint8Array): Uint8Array {
   const buf = Buffer.allocUnsafe(1 + value.length);
   buf[0] = TAG_VALUE;
   buf.set(value, 1);
-  return shaBuffer(buf);
-}
-
-/** H(0x00 ‖ value): what a bucket stores for a value. */
-export function valueHash(value: Uint8Array): Uint8Array {
-  return Uint8Array.from(valueHashBuffer(value));
+  return sha(buf);
 }
 
 function bucketHash(record: Uint8Array): Uint8Array {
@@ -134,7 +122,7 @@ function rootHash(bucketBits: number, top: Uint8Array): Uint8Array {
 
 /** Bucket of a key: the first `bucketBits` bits of SHA-256(key), big-endian. */
 export function bucketOf(key: Uint8Array, bucketBits: number): number {
-  const d = shaBuffer(key);
+  const d = sha(key);
   return (d[0]! * 0x1000000 + ((d[1]! << 16) | (d[2]! << 8) | d[3]!)) >>> (32 - bucketBits);
 }
 
@@ -293,7 +281,7 @@ function rehashAbove(buckets: LevelDelta, bucketBits: number, base: Uint8Array):
       } else {
         copy32(base, 64 * p + 32, scratch, 33);
       }
-      copy32(shaBuffer(scratch), 0, hashes, 32 * nodes.length);
+      sha256Into(scratch, hashes, 32 * nodes.length);
       nodes.push(p);
     }
     child = { nodes, hashes: hashes.subarray(0, 32 * nodes.length) };
@@ -403,7 +391,7 @@ export class AuthTree {
       }
       if (c.value !== undefined && !(c.value instanceof Uint8Array)) throw new InternalError(ERR.ENCODING, 'state value must be bytes or undefined');
       // no copy of the key: stage runs synchronously and copies it into the new record
-      const pending = { key: c.key, vh: c.value === undefined ? undefined : valueHashBuffer(c.value) };
+      const pending = { key: c.key, vh: c.value === undefined ? undefined : valueHash(c.value) };
       const index = bucketOf(c.key, bits);
       const list = byBucket.get(index);
       if (list === undefined) byBucket.set(index, [pending]);
@@ -437,7 +425,7 @@ export class AuthTree {
       const key = bucketKey(index);
       if (record.length === 0) ops.push({ type: 'del', key });
       else ops.push({ type: 'put', key, value: record });
-      copy32(shaBuffer(tagged), 0, hashes, 32 * t);
+      sha256Into(tagged, hashes, 32 * t);
     }
     const levels = rehashAbove({ nodes, hashes }, bits, this.nodes);
     const top = levels[levels.length - 1]!;
@@ -516,7 +504,7 @@ function verifyUnchecked(root: unknown, key: unknown, value: unknown, proof: unk
   }
   if (value === undefined) {
     if (found !== undefined) return false;
-  } else if (found === undefined || !bytesEqual(found, valueHashBuffer(value))) {
+  } else if (found === undefined || !bytesEqual(found, valueHash(value))) {
     return false;
   }
 

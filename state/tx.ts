@@ -107,8 +107,9 @@ export function decodeTx(raw: Uint8Array): DecodedTx {
   const bodyBytes = raw.subarray(1, raw.length - 66);
   const id = sha256(bodyBytes);
   const sender = addressOf(tx.body.keyType, tx.body.publicKey);
-  // signBytes = DOMAIN.tx ‖ body, built in one allocation
-  const signBytes = new Uint8Array(DOMAIN.tx.length + bodyBytes.length);
+  // signBytes = DOMAIN.tx ‖ body, built in one allocation from Buffer's pool: a `new Uint8Array` of
+  // over 64 bytes is an ArrayBuffer with its own off-heap store, which every scavenge must sweep
+  const signBytes = Buffer.allocUnsafe(DOMAIN.tx.length + bodyBytes.length);
   signBytes.set(DOMAIN.tx, 0);
   signBytes.set(bodyBytes, DOMAIN.tx.length);
   return { body: tx.body, signature: tx.signature, raw, id, idHex: toHex(id), sender, senderHex: toHex(sender), signBytes };
