@@ -8,7 +8,7 @@ import { BlockStore, GENESIS_HASH, type Head } from '../state/blockStore.js';
 import type { Application, ChainInfo, CommittedBlock, Proposal, ProposalRequest, ProcessResult } from '../state/application.js';
 import { blockHash, encodeTxResults, resultsRootOfEncoded, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
 import type { Genesis } from '../state/genesis.js';
-import type { DecodedTx } from '../state/tx.js';
+import { forgetDecodedTxs, type DecodedTx } from '../state/tx.js';
 import { bytesEqual, bytesKey, toHex } from '../lib/hex.js';
 import { InternalError, InvalidMessageError, ERR } from '../lib/errors.js';
 import { scopedStore, scopedReader, type BlockInfo, type ReaderAccess } from './module.js';
@@ -254,6 +254,7 @@ export class App implements Application {
       this.headState = head;
       this.staged.clear();
       this.accounts.clear();
+      forgetDecodedTxs(block.txs);
       return { header: block.header, hash, txIds: staged.ids, txIdsHex: staged.idsHex, results: staged.results, certificate };
     });
   }

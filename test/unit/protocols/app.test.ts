@@ -6,7 +6,7 @@ import { testChain, testKey, addr, transferTx, certify, CHAIN_ID } from '../../u
 import { prng, randInt } from '../../utils/prng.js';
 import { LevelKvStore } from '../../../state/kvStore.js';
 import { KeyType } from '../../../crypto/keys.js';
-import { decodeTx, buildTx, encodeTx } from '../../../state/tx.js';
+import { decodeTx, decodeTxCached, buildTx, encodeTx } from '../../../state/tx.js';
 import { encode, decode } from '../../../lib/encoding.js';
 import { toHex } from '../../../lib/hex.js';
 import { InvalidMessageError } from '../../../lib/errors.js';
@@ -227,4 +227,15 @@ t.test('admission reads committed accounts through a cache that every commit cle
     const a = c.app.account(addr(alice)) as { nonce: number };
     a.nonce = 99;
   }, TypeError, 'a cached account cannot be changed by a caller');
+});
+
+t.test('a commit drops its txs from the decoded-tx cache; pending txs stay cached', async (t) => {
+  const c = await testChain({ funded: [[alice, 1000n]], minFee: 1n });
+  const [first, second] = [transferTx(alice, addr(bob), 10n, 0, 1n), transferTx(alice, addr(bob), 10n, 1, 1n)];
+  const admitted = c.app.checkTx(first);
+  const pending = c.app.checkTx(second);
+  t.equal(decodeTxCached(first), admitted, 'admission cached the decode');
+  await c.block([first]);
+  t.not(decodeTxCached(first), admitted, 'the committed tx was forgotten (decoded afresh)');
+  t.equal(decodeTxCached(second), pending, 'the pending one is still cached');
 });

@@ -2,7 +2,7 @@
 // bounded by bytes as well as entries, so a peer sending many large, badly signed but well-formed
 // txs cannot grow a validator's memory (decode runs before the signature check).
 import t from 'tap';
-import { decodeTx, decodeTxCached, decodedTxCacheSize, encodeTx, checkTxStateless, TX_VERSION, MAX_ARGS_BYTES } from '../../../state/tx.js';
+import { decodeTx, decodeTxCached, decodedTxCacheSize, forgetDecodedTxs, encodeTx, checkTxStateless, TX_VERSION, MAX_ARGS_BYTES } from '../../../state/tx.js';
 import { ERR } from '../../../lib/errors.js';
 import { testKey, CHAIN_ID } from '../../utils/chain.js';
 
@@ -51,4 +51,15 @@ t.test('past its entry bound the cache keeps the txs in use and stays within the
   const size = decodedTxCacheSize();
   t.ok(size.entries <= 20_000, `${size.entries} entries`);
   t.ok(size.entries >= 10_000, 'and keeps at least the last half-bound of txs (two generations)');
+});
+
+t.test('forgetDecodedTxs drops committed txs: the next decode is a fresh object, other entries stay', async (t) => {
+  const [a, b] = [unsigned(5001, 10), unsigned(5002, 10)];
+  const da = decodeTxCached(a);
+  const db = decodeTxCached(b);
+  const before = decodedTxCacheSize().entries;
+  forgetDecodedTxs([a, new Uint8Array(3)]); // a stranger among them is ignored
+  t.equal(decodedTxCacheSize().entries, before - 1, 'one entry gone');
+  t.not(decodeTxCached(a), da, 'a forgotten tx is decoded again');
+  t.equal(decodeTxCached(b), db, 'the other tx is still a hit');
 });
