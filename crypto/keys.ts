@@ -94,6 +94,33 @@ export function addressOf(type: KeyType, publicKey: Uint8Array): Uint8Array {
   return a.slice();
 }
 
+/** A transaction sender: its address and the address as 0x-hex. Shared: never mutate `address`. */
+export interface Sender {
+  readonly address: Uint8Array;
+  readonly hex: string;
+}
+
+const senderCache = new Map<string, Sender>();
+
+/**
+ * Validates a compressed public key (as assertPublicKey: InvalidMessageError if it is not 33 bytes
+ * or not a point) and returns its sender: one cache lookup per transaction decode instead of the
+ * three (point check, address, hex) it cost, and no per-transaction copy of the address.
+ */
+export function senderOf(type: KeyType, publicKey: Uint8Array): Sender {
+  if (publicKey.length !== 33) throw new InvalidMessageError(ERR.ENCODING, 'public key must be 33 bytes (compressed)');
+  const k = type + bytesKey(publicKey);
+  let s = senderCache.get(k);
+  if (s === undefined) {
+    assertPublicKey(type, publicKey);
+    const address = addressOf(type, publicKey);
+    s = Object.freeze({ address, hex: toHex(address) });
+    if (senderCache.size > 50_000) senderCache.clear();
+    senderCache.set(k, s);
+  }
+  return s;
+}
+
 /** EIP-55 mixed-case checksum encoding of a 20-byte address. */
 export function toChecksumAddress(address: Uint8Array): string {
   if (address.length !== 20) throw new RangeError('address must be 20 bytes');

@@ -9,7 +9,7 @@ import { InvalidMessageError, ERR } from '../lib/errors.js';
 import { toHex } from '../lib/hex.js';
 import { sha256, DOMAIN } from '../crypto/hash.js';
 import { concatBytes, bytesKey } from '../lib/hex.js';
-import { isKeyType, addressOf, assertPublicKey, type KeyType, type KeyPair } from '../crypto/keys.js';
+import { isKeyType, senderOf, type KeyType, type KeyPair } from '../crypto/keys.js';
 import { sign, verify, isLowS } from '../crypto/sign.js';
 import { TwoGenerationCache } from '../lib/twoGenCache.js';
 import { readCanonicalTx } from './txWire.js';
@@ -86,11 +86,9 @@ export interface DecodedTx extends SignedTx {
   /** SHA-256 of the encoded body. */
   id: Uint8Array;
   idHex: string;
-  /** Sender address (20 bytes) derived from the public key. */
+  /** Sender address (20 bytes) derived from the public key (shared by the sender's txs). */
   sender: Uint8Array;
   senderHex: string;
-  /** Bytes the signature covers (domain tag ‖ encoded body). */
-  signBytes: Uint8Array;
 }
 
 const WIRE_RULES = { version: TX_VERSION, maxArgsBytes: MAX_ARGS_BYTES, chainIdRe: CHAIN_ID_RE };
@@ -102,17 +100,26 @@ const WIRE_RULES = { version: TX_VERSION, maxArgsBytes: MAX_ARGS_BYTES, chainIdR
 export function decodeTx(raw: Uint8Array): DecodedTx {
   // the canonical form read directly (state/txWire.ts); anything else through the generic codec
   const tx = (raw.length <= MAX_TX_BYTES ? readCanonicalTx(raw, WIRE_RULES) : undefined) ?? decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES);
-  assertPublicKey(tx.body.keyType, tx.body.publicKey);
-  // raw is canonical [body, signature]: a 1-byte array header, the body, then bin8 header (2) + 64 bytes
-  const bodyBytes = raw.subarray(1, raw.length - 66);
-  const id = sha256(bodyBytes);
-  const sender = addressOf(tx.body.keyType, tx.body.publicKey);
-  // signBytes = DOMAIN.tx ‖ body, built in one allocation from Buffer's pool: a `new Uint8Array` of
-  // over 64 bytes is an ArrayBuffer with its own off-heap store, which every scavenge must sweep
-  const signBytes = Buffer.allocUnsafe(DOMAIN.tx.length + bodyBytes.length);
-  signBytes.set(DOMAIN.tx, 0);
-  signBytes.set(bodyBytes, DOMAIN.tx.length);
-  return { body: tx.body, signature: tx.signature, raw, id, idHex: toHex(id), sender, senderHex: toHex(sender), signBytes };
+  const who = senderOf(tx.body.keyType, tx.body.publicKey); // also validates the key
+  const id = sha256(bodyOf(raw));
+  return { body: tx.body, signature: tx.signature, raw, id, idHex: toHex(id), sender: who.address, senderHex: who.hex };
+}
+
+/** The encoded body inside a canonical raw tx (a 1-byte array header, the body, then bin8 header (2) + 64 bytes). */
+const bodyOf = (raw: Uint8Array): Uint8Array => raw.subarray(1, raw.length - 66);
+
+/**
+ * The bytes a tx's signature covers: DOMAIN.tx ‖ body. Built when verifying, not kept with the
+ * decoded tx (which lives until its block commits: less for the scavenger to copy), in one
+ * allocation from Buffer's pool (a `new Uint8Array` of over 64 bytes is an ArrayBuffer with its own
+ * off-heap store, which every scavenge sweeps).
+ */
+export function txSignBytes(tx: DecodedTx): Uint8Array {
+  const body = bodyOf(tx.raw);
+  const out = Buffer.allocUnsafe(DOMAIN.tx.length + body.length);
+  out.set(DOMAIN.tx, 0);
+  out.set(body, DOMAIN.tx.length);
+  return out;
 }
 
 export function signTx(body: TxBody, key: KeyPair): SignedTx {
@@ -135,7 +142,7 @@ const verifiedTxs = new WeakSet<DecodedTx>();
  */
 export function verifyTxSignature(tx: DecodedTx): boolean {
   if (verifiedTxs.has(tx)) return true;
-  const ok = verify(tx.body.keyType, tx.body.publicKey, tx.signBytes, tx.signature);
+  const ok = verify(tx.body.keyType, tx.body.publicKey, txSignBytes(tx), tx.signature);
   if (ok) verifiedTxs.add(tx);
   return ok;
 }

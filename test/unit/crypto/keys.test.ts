@@ -1,5 +1,6 @@
 import t from 'tap';
-import { keyPairFromPrivate, KeyType, addressOf, toChecksumAddress, parseAddress, generateKeyPair } from '../../../crypto/keys.js';
+import { keyPairFromPrivate, KeyType, addressOf, senderOf, toChecksumAddress, parseAddress, generateKeyPair } from '../../../crypto/keys.js';
+import { ERR } from '../../../lib/errors.js';
 import { sign, verify, isLowS } from '../../../crypto/sign.js';
 import { keccak256 } from '../../../crypto/hash.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -52,5 +53,20 @@ t.test('signatures: low-s only, node:crypto and noble agree', async (t) => {
     t.notOk(verify(type, k.publicKey, msg, high), 'high-s rejected');
     t.notOk(verify(type, new Uint8Array(33), msg, sig), 'garbage key rejected without throwing');
     t.notOk(verify(type, k.publicKey, msg, new Uint8Array(64)), 'zero signature rejected');
+  }
+});
+
+t.test('senderOf: the address and its hex, one shared object per key; a bad key is refused as assertPublicKey refuses it', async (t) => {
+  for (const type of [KeyType.secp256k1, KeyType.p256]) {
+    const k = generateKeyPair(type);
+    const s = senderOf(type, k.publicKey);
+    t.same(s.address, addressOf(type, k.publicKey));
+    t.equal(s.hex, toHex(addressOf(type, k.publicKey)));
+    t.equal(senderOf(type, Uint8Array.from(k.publicKey)), s, 'the same key in another buffer: the same object');
+    t.ok(Object.isFrozen(s));
+    const offCurve = Uint8Array.from(k.publicKey);
+    offCurve[0] = 0x05; // not a compressed-point prefix
+    t.throws(() => senderOf(type, offCurve), { code: ERR.ENCODING, message: /not a point on its curve/ });
+    t.throws(() => senderOf(type, k.publicKey.subarray(0, 32)), { code: ERR.ENCODING, message: /33 bytes/ });
   }
 });
