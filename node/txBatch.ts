@@ -5,6 +5,7 @@
 // msgpack list of the raw signed txs (lib/encoding.ts; non-canonical or oversize lists are refused).
 import { bytes, decode, encode, list, type Codec } from '../lib/encoding.js';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
+import { copyBytes } from '../lib/hex.js';
 
 export interface TxBatchLimits {
   /** Largest single transaction (bytes). */
@@ -45,8 +46,9 @@ export function decodeTxBatch(data: Uint8Array, l: TxBatchLimits): Uint8Array[] 
   const txs = decode(batchCodec(l), data, 'tx batch', maxBatchBytes(l));
   if (txs.length === 0) throw new InvalidMessageError(ERR.ENCODING, 'tx batch: no transactions');
   if (txs.some((t) => t.length === 0)) throw new InvalidMessageError(ERR.ENCODING, 'tx batch: an empty transaction');
-  // copies, so that a tx kept in the mempool does not keep the whole batch buffer alive
-  return txs.map((t) => new Uint8Array(t));
+  // copies, so that a tx kept in the mempool does not keep the whole batch buffer alive; from Buffer's
+  // pool (lib/hex.ts copyBytes), not an ArrayBuffer per tx
+  return txs.map(copyBytes);
 }
 
 /**

@@ -98,7 +98,7 @@ export function valueHash(value: Uint8Array): Uint8Array {
 }
 
 function bucketHash(record: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + record.length);
+  const buf = Buffer.allocUnsafe(1 + record.length);
   buf[0] = TAG_BUCKET;
   buf.set(record, 1);
   return sha(buf);
