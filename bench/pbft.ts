@@ -346,7 +346,7 @@ for (const type of CURVES) {
   const blockCost = await measureBlockCost(type, BLOCK_COST_TXS, 6, { profile: true });
   const ms = blockCost.ms;
   console.log(
-    `  block of ${blockCost.txsPerBlock} txs (${blockCost.blockBytes} B), in-process ms: admission verify ${round(ms.admitVerify)}, propose (execute+state root) ${round(ms.propose)}, ` +
+    `  block of ${blockCost.txsPerBlock} txs (${blockCost.blockBytes} B), in-process ms under the CPU profiler (bench/blockCost.ts without --profile for plain timings): admission verify ${round(ms.admitVerify)}, propose (execute+state root) ${round(ms.propose)}, ` +
       `encode ${round(ms.encode)}, decode ${round(ms.decode)}, replica processProposal ${round(ms.replicaProcess)}, commit ${round(ms.commit)}`,
   );
   for (const [stage, lines] of Object.entries(blockCost.profile ?? {})) {
