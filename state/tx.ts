@@ -173,10 +173,11 @@ export function decodeTxCached(raw: Uint8Array): DecodedTx {
 }
 
 /**
- * Drops committed txs from the decoded-tx cache. A cached tx was kept ~20 s at 2,000 tx/s (two
- * generations of 10,000), long enough for V8 to copy its ~15 objects twice and promote them to the
- * old generation; most now die young, between their arrival and their block's commit. A committed
- * tx met again (a late duplicate, block sync) is decoded again, and its nonce refuses it.
+ * Drops committed txs from the decoded-tx cache, which otherwise kept them ~20 s at 2,000 tx/s (two
+ * generations of 10,000) in the old generation for nothing: fewer objects for every major GC to mark
+ * and smaller maps (bench/compare.ts: 0.948 of the CPU per tx; the bytes each scavenge promotes did
+ * not fall, since a pending tx outlives a scavenge anyway, BENCHMARKS.md session 5). A committed tx
+ * met again (a late duplicate, block sync) is decoded again, and its nonce refuses it.
  */
 export function forgetDecodedTxs(raws: readonly Uint8Array[]): void {
   for (const raw of raws) if (raw.length <= MAX_TX_BYTES) decodedTxs.delete(bytesKey(raw));
