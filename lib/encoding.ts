@@ -11,7 +11,7 @@
 //   invalid UTF-8, trailing bytes), so one value has exactly one encoding.
 import { Packr } from 'msgpackr';
 import { InvalidMessageError, ERR } from './errors.js';
-import { bytesEqual, toHex, fromHex } from './hex.js';
+import { bytesEqual, toHex, fromHex, plainView } from './hex.js';
 
 const packr = new Packr({
   useRecords: false,
@@ -103,7 +103,7 @@ export const bool: Codec<boolean> = {
 
 function asBytes(p: unknown, path: string): Uint8Array {
   if (!(p instanceof Uint8Array)) fail(path, 'expected a byte string');
-  return new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+  return plainView(p);
 }
 
 /** Byte string of at most `max` bytes (or exactly `len` bytes when `exact`). */
@@ -306,8 +306,7 @@ export function fromJsonText<T>(codec: Codec<T>, text: string, what = 'args'): T
 
 /** Encodes a value canonically. Throws RangeError/TypeError for a value outside its schema (a bug). */
 export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
-  const out = packr.pack(codec.toPlain(value));
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return plainView(packr.pack(codec.toPlain(value)));
 }
 
 /**

@@ -12,7 +12,7 @@ export function fromHex(hex: string, what = 'value', expectedLength?: number): U
   if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
     throw new InvalidMessageError(ERR.ENCODING, `${what} must be 0x-prefixed hex with an even number of digits`);
   }
-  const out = pooled(Buffer.from(hex.slice(2), 'hex'));
+  const out = plainView(Buffer.from(hex.slice(2), 'hex'));
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new InvalidMessageError(ERR.ENCODING, `${what} must be ${expectedLength} bytes, got ${out.length}`);
   }
@@ -44,25 +44,25 @@ export function bytesKey(b: Uint8Array): string {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  return pooled(Buffer.concat(parts));
+  return plainView(Buffer.concat(parts));
 }
 
 /**
- * A plain Uint8Array over a Buffer's memory (no copy). Small Buffers (< 4 KiB) are slices of Node's
- * shared 8 KiB pool; copying one into `new Uint8Array` gave each value over 64 bytes an ArrayBuffer
- * with its own off-heap store, which every V8 scavenge sweeps (crypto/hash.ts). A plain Uint8Array,
- * not the Buffer itself: Buffer's `slice` does not copy, and these values are handed to code that
- * expects Uint8Array semantics. Like any pooled Buffer, a value keeps its 8 KiB slab alive.
+ * A plain Uint8Array over the same memory (no copy): for Buffers (from Node, LevelDB, msgpackr) and
+ * other Uint8Array subclasses handed to code that expects Uint8Array semantics (Buffer's `slice`
+ * does not copy). Small Buffers (< 4 KiB) are slices of Node's shared 8 KiB pool; copying one into
+ * `new Uint8Array` gave each value over 64 bytes an ArrayBuffer with its own off-heap store, which
+ * every V8 scavenge sweeps (crypto/hash.ts). Like any pooled Buffer, a view keeps its slab alive.
  */
-export function pooled(b: Buffer): Uint8Array {
+export function plainView(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** A copy of `src` in Buffer's pool (see pooled), as a plain Uint8Array. */
+/** A copy of `src` in Buffer's pool (see plainView), as a plain Uint8Array. */
 export function copyBytes(src: Uint8Array): Uint8Array {
   const b = Buffer.allocUnsafe(src.length);
   b.set(src);
-  return pooled(b);
+  return plainView(b);
 }
 
 export function utf8(s: string): Uint8Array {

@@ -2,7 +2,7 @@
 // getSync is ~7× faster than awaiting get, and synchronous reads keep handlers simple); writes go in
 // atomic batches; range reads are async iterators in key order.
 import { Level } from 'level';
-import { compareBytes, bytesKey } from '../lib/hex.js';
+import { compareBytes, bytesKey, plainView as view } from '../lib/hex.js';
 import { InternalError, ERR } from '../lib/errors.js';
 import { TwoGenerationCache } from '../lib/twoGenCache.js';
 import { PREFIX } from './prefixes.js';
@@ -43,10 +43,6 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
     }
   }
   return new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]); // prefix of all 0xff: open end
-}
-
-function view(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Rows the read cache holds at most, and their bytes (keys and values; a tree bucket of a large state is a few KiB). */

@@ -7,7 +7,7 @@
 // open() waits up to lockTimeoutMs for another process to release it.
 import { Level } from 'level';
 import { ERR, InternalError } from '../../lib/errors.js';
-import { concatBytes, readUintBE, uintBE, utf8 } from '../../lib/hex.js';
+import { concatBytes, plainView as view, readUintBE, uintBE, utf8 } from '../../lib/hex.js';
 import { checkTableName, type DataStore, type NewRow, type OpenStoreOptions } from './dataStore.js';
 import { decodeRow, encodeRow, type Row } from './rows.js';
 
@@ -20,10 +20,6 @@ function tablePart(table: string): Uint8Array {
 }
 const rowKey = (table: string, id: number) => concatBytes(new Uint8Array([ROW]), tablePart(table), uintBE(id, 8));
 const nextKey = (table: string) => concatBytes(new Uint8Array([NEXT]), tablePart(table));
-
-function view(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
 
 function isLocked(e: unknown): boolean {
   for (let c: unknown = e, depth = 0; c instanceof Error && depth < 4; c = (c as { cause?: unknown }).cause, depth++) {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { bytes32, mapCodec, str, list, type Codec } from '../../lib/encoding.js';
 import { ERR, InvalidMessageError } from '../../lib/errors.js';
-import { bytesEqual } from '../../lib/hex.js';
+import { bytesEqual, plainView } from '../../lib/hex.js';
 import { EMPTY_ROOT, nodeHash, proofSides, verifyInclusionOfLeafHash } from '../../crypto/merkle.js';
 import { encodeRow, type Row } from './rows.js';
 import { address, jsonU53, record } from './signatureChainCodec.js';
@@ -86,8 +86,7 @@ export function leafOfRowBytes(rowBytes: readonly Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
   h.update(Uint8Array.of(LEAF_PREFIX));
   for (const b of rowBytes) h.update(b);
-  const d = h.digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  return plainView(h.digest());
 }
 
 // ---------------------------------------------------------------------------------------------
