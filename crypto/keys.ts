@@ -108,11 +108,10 @@ const senderCache = new Map<string, Sender>();
  * three (point check, address, hex) it cost, and no per-transaction copy of the address.
  */
 export function senderOf(type: KeyType, publicKey: Uint8Array): Sender {
-  if (publicKey.length !== 33) throw new InvalidMessageError(ERR.ENCODING, 'public key must be 33 bytes (compressed)');
   const k = type + bytesKey(publicKey);
   let s = senderCache.get(k);
   if (s === undefined) {
-    assertPublicKey(type, publicKey);
+    assertPublicKey(type, publicKey); // only valid keys are cached, so a hit needs no check
     const address = addressOf(type, publicKey);
     s = Object.freeze({ address, hex: toHex(address) });
     if (senderCache.size > 50_000) senderCache.clear();

@@ -19,7 +19,7 @@
 // `get`), writes nothing, and keeps the new bucket hashes and inner nodes in a per-level overlay
 // (sorted node numbers + packed hashes) that `apply()` copies into the flat array once the ops are
 // in the store.
-import { sha256, sha256Into } from '../crypto/hash.js';
+import { sha256 as sha, sha256Into } from '../crypto/hash.js';
 import { bytes, bytes32, list, struct, uint, type Codec } from '../lib/encoding.js';
 import { InternalError, InvalidMessageError, ERR } from '../lib/errors.js';
 import { bytesEqual, compareBytes } from '../lib/hex.js';
@@ -80,8 +80,6 @@ const META_KEY = new Uint8Array([PREFIX.TREE, 0x00]);
 const BUCKET_PREFIX = new Uint8Array([PREFIX.TREE, 0x01]);
 const ENTRY_OVERHEAD = 2 + 32;
 
-/** SHA-256 (crypto/hash.ts: one-shot, digest on the V8 heap; sha256Into writes it in place). */
-const sha = (data: Uint8Array): Uint8Array => sha256(data);
 
 function copy32(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
   for (let i = 0; i < 32; i++) dst[dstOff + i] = src[srcOff + i]!;
