@@ -7,6 +7,7 @@
 // the per-round ratios head ÷ base.
 // Run: node --import tsx bench/compare.ts --base REV [--head REV] [--rounds 4] [--validators 4]
 //        [--curve p256] [--seconds 25] [--warmup 10] [--window 4]
+//        [--base-node-flags "…"] [--head-node-flags "…"]
 // Without --head the head is this working tree, uncommitted changes included. A revision is checked
 // out in a temporary git worktree (removed at the end) that borrows this tree's node_modules.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -26,6 +27,8 @@ const CURVE = arg('curve') ?? 'p256';
 const SECONDS = num('seconds', 25, { min: 1 });
 const WARMUP = num('warmup', 10, { min: 0 });
 const WINDOW = num('window', 4, { integer: true, min: 1 });
+/** Extra Node.js flags for one side's validators (bench/pbft.ts --node-flags): compares a flag on the same code. */
+const NODE_FLAGS = { base: arg('base-node-flags') ?? '', head: arg('head-node-flags') ?? '' };
 
 interface Side {
   name: 'base' | 'head';
@@ -70,6 +73,7 @@ async function checkout(name: Side['name'], rev: string, tmp: string): Promise<S
 
 function runBench(side: Side, json: string): Promise<void> {
   const args = ['--import', 'tsx', 'bench/pbft.ts', '--validators', String(VALIDATORS), '--curve', CURVE, '--seconds', String(SECONDS), '--warmup', String(WARMUP), '--window', String(WINDOW), '--block-cost-txs', '0', '--json', json];
+  if (NODE_FLAGS[side.name] !== '') args.push('--node-flags', NODE_FLAGS[side.name]);
   return new Promise((res, rej) => {
     const c = spawn(process.execPath, args, { cwd: side.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(c);
