@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Packr } from 'msgpackr';
-import { encode, decode, u53, u8, amount, bytes, str, list, tuple, struct, optional, bool, amountToBytes } from '../../../lib/encoding.js';
+import { encode, decode, u53, u8, amount, bytes, str, list, tuple, struct, optional, bool, amountToBytes, amountFromBytes } from '../../../lib/encoding.js';
 import { InvalidMessageError } from '../../../lib/errors.js';
 
 const raw = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
@@ -28,6 +28,41 @@ t.test('amounts are minimal big-endian bytes of any size up to 2^256-1', async (
   t.equal(amount.fromJson('1000000000000000000000', 'a'), 10n ** 21n);
   t.throws(() => amount.fromJson('01', 'a'), /decimal/);
   t.throws(() => amount.fromJson('-5', 'a'), /decimal/);
+});
+
+t.test('amount bytes agree with the hex reference at every length and around every limb boundary', async (t) => {
+  // the fast paths (below 2^128 when writing, up to 12 bytes when reading) against the plain hex form
+  const hexBytes = (v: bigint): Uint8Array => {
+    let h = v.toString(16);
+    if (h.length % 2) h = '0' + h;
+    return new Uint8Array(Buffer.from(h, 'hex'));
+  };
+  const values: bigint[] = [1n, 0xffn, 0x100n, 10n ** 20n, 10n ** 18n + 12345n];
+  for (let bits = 1; bits <= 256; bits++) {
+    const p = 1n << BigInt(bits);
+    values.push(p - 1n, p >> 1n, (p >> 1n) + 1n);
+  }
+  let seed = 0x1234_5678;
+  const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  for (let i = 0; i < 500; i++) {
+    const len = 1 + (rnd() % 32);
+    let v = 0n;
+    for (let j = 0; j < len; j++) v = (v << 8n) | BigInt(rnd() & 0xff);
+    if (v > 0n) values.push(v);
+  }
+  let bad = 0;
+  for (const v of values) {
+    if (v >= 2n ** 256n) continue;
+    const b = amountToBytes(v);
+    if (Buffer.compare(b, hexBytes(v)) !== 0 || amountFromBytes(b) !== v || amountFromBytes(b.subarray(0)) !== v) {
+      bad++;
+      t.fail(`amount ${v}: ${Buffer.from(b).toString('hex')} against ${Buffer.from(hexBytes(v)).toString('hex')}`);
+    }
+  }
+  t.equal(bad, 0, `${values.length} values round-trip byte for byte`);
+  const padded = new Uint8Array([9, 9, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 9]);
+  t.equal(amountFromBytes(padded.subarray(2, 11)), 0x010203040506070809n, 'a view at an offset reads only its own bytes');
+  t.throws(() => amountFromBytes(new Uint8Array([0, 1])), /leading zero/);
 });
 
 t.test('strings reject invalid UTF-8 and oversize; bytes enforce limits', async (t) => {
