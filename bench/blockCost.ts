@@ -4,8 +4,14 @@
 import '../lib/polyfill.js';
 import { measureBlockCost } from './lib/blockCost.js';
 import { keyTypeFromName } from '../crypto/keys.js';
-import { arg, num } from './lib/args.js';
+import { arg, num, flag, finishArgs } from './lib/args.js';
 
-const r = await measureBlockCost(keyTypeFromName(arg('curve') ?? 'p256'), num('txs', 1000, { integer: true, min: 1 }), num('blocks', 10, { integer: true, min: 1 }), { profile: process.argv.includes('--profile') });
+const curve = keyTypeFromName(arg('curve') ?? 'p256');
+const txs = num('txs', 1000, { integer: true, min: 1 });
+const blocks = num('blocks', 10, { integer: true, min: 1 });
+const profile = flag('profile');
+finishArgs(import.meta.url);
+
+const r = await measureBlockCost(curve, txs, blocks, { profile });
 console.log(`block of ${r.txsPerBlock} txs (${r.blockBytes} B), median ms over ${r.blocks} blocks:`, Object.entries(r.ms).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
 for (const [stage, lines] of Object.entries(r.profile ?? {})) console.log(`  ${stage}: ${lines.map((l) => `${l.where} ${l.share}%`).join('; ')}`);

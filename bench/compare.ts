@@ -14,12 +14,11 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { arg, num } from './lib/args.js';
+import { arg, num, finishArgs } from './lib/args.js';
 import { median } from './lib/stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BASE = arg('base');
-if (BASE === undefined) throw new Error('--base REV is required (a git revision to compare against)');
 const HEAD = arg('head');
 const ROUNDS = num('rounds', 4, { integer: true, min: 1 });
 const VALIDATORS = num('validators', 4, { integer: true, min: 2 });
@@ -29,6 +28,8 @@ const WARMUP = num('warmup', 10, { min: 0 });
 const WINDOW = num('window', 4, { integer: true, min: 1 });
 /** Extra Node.js flags for one side's validators (bench/pbft.ts --node-flags): compares a flag on the same code. */
 const NODE_FLAGS = { base: arg('base-node-flags') ?? '', head: arg('head-node-flags') ?? '' };
+finishArgs(import.meta.url);
+if (BASE === undefined) throw new Error('--base REV is required (a git revision to compare against)');
 
 interface Side {
   name: 'base' | 'head';

@@ -36,7 +36,7 @@ import { measureBlockCost, type BlockCost } from './lib/blockCost.js';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './lib/cpu.js';
 import { median, percentile, sum, round } from './lib/stats.js';
 import { foldProfiles, monotonicUs, type SubsystemShare } from './lib/liveProfile.js';
-import { arg, num } from './lib/args.js';
+import { arg, num, flag, finishArgs } from './lib/args.js';
 
 const VALIDATORS = (arg('validators') ?? '4,7,10,16').split(',').map(Number);
 const CURVES: KeyType[] = (arg('curve') ?? 'secp256k1,p256').split(',').map(keyTypeFromName);
@@ -55,12 +55,14 @@ const CONSENSUS = {
 };
 const JSON_OUT = arg('json');
 const LOGS_DIR = arg('logs');
-const PROFILE = process.argv.includes('--profile');
+const PROFILE = flag('profile');
 /** Extra Node.js flags for the validators, space-separated (e.g. --node-flags "--max-semi-space-size=64"). */
 const NODE_FLAGS = (arg('node-flags') ?? '').split(' ').filter((f) => f !== '');
 const LOG_LEVELS = ['info', 'debug', 'warn'] as const;
 const LOG_LEVEL = LOG_LEVELS.find((l) => l === (arg('log-level') ?? 'info'));
 if (LOG_LEVEL === undefined) throw new Error(`--log-level expects one of ${LOG_LEVELS.join(', ')}`);
+finishArgs(import.meta.url, ['txs']);
+
 const CHAIN_ID = 'bench-pbft';
 /** Issue 3 targets at 4 validators. */
 const TARGET_TPS: Record<KeyType, number> = { [KeyType.secp256k1]: 750, [KeyType.p256]: 3000 };
