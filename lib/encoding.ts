@@ -162,27 +162,6 @@ export function str(maxBytes: number, pattern?: RegExp): Codec<string> {
 /** Maximum size of an amount in bytes (2^256 - 1 at most). */
 export const AMOUNT_MAX_BYTES = 32;
 
-/** bigint → minimal big-endian bytes (0n → empty). */
-export function amountToBytes(v: bigint): Uint8Array {
-  if (typeof v !== 'bigint' || v < 0n) throw new RangeError(`amount must be a non-negative bigint, got ${String(v)}`);
-  if (v === 0n) return new Uint8Array(0);
-  if (v <= MAX_U128) return u128ToBytes(v);
-  let hex = v.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
-  const out = new Uint8Array(Buffer.from(hex, 'hex'));
-  if (out.length > AMOUNT_MAX_BYTES) throw new RangeError('amount larger than 2^256-1');
-  return out;
-}
-
-export function amountFromBytes(b: Uint8Array, path = 'amount'): bigint {
-  if (b.length > AMOUNT_MAX_BYTES) fail(path, 'amount larger than 2^256-1');
-  if (b.length > 0 && b[0] === 0) fail(path, 'amount has a leading zero byte (not minimal)');
-  if (b.length === 0) return 0n;
-  if (b.length <= 6) return BigInt(readUintBE(b, 0, b.length)); // below 2^48: exact as a number
-  if (b.length <= 12) return (BigInt(readUintBE(b, 0, b.length - 6)) << 48n) | BigInt(readUintBE(b, b.length - 6, 6));
-  return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex'));
-}
-
 // Amounts of accounts and transfers are read and written several times per transfer: these paths
 // skip the hex string and the Buffer (whose allocations also refilled Buffer's 8 KB pool) for the
 // usual sizes. Same results as the hex paths (test/unit/lib/encoding.test.ts compares them).
@@ -204,6 +183,27 @@ function readUintBE(b: Uint8Array, at: number, len: number): number {
   let n = 0;
   for (let i = at; i < at + len; i++) n = n * 256 + b[i]!;
   return n;
+}
+
+/** bigint → minimal big-endian bytes (0n → empty). */
+export function amountToBytes(v: bigint): Uint8Array {
+  if (typeof v !== 'bigint' || v < 0n) throw new RangeError(`amount must be a non-negative bigint, got ${String(v)}`);
+  if (v === 0n) return new Uint8Array(0);
+  if (v <= MAX_U128) return u128ToBytes(v);
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  const out = new Uint8Array(Buffer.from(hex, 'hex'));
+  if (out.length > AMOUNT_MAX_BYTES) throw new RangeError('amount larger than 2^256-1');
+  return out;
+}
+
+export function amountFromBytes(b: Uint8Array, path = 'amount'): bigint {
+  if (b.length > AMOUNT_MAX_BYTES) fail(path, 'amount larger than 2^256-1');
+  if (b.length > 0 && b[0] === 0) fail(path, 'amount has a leading zero byte (not minimal)');
+  if (b.length === 0) return 0n;
+  if (b.length <= 6) return BigInt(readUintBE(b, 0, b.length)); // below 2^48: exact as a number
+  if (b.length <= 12) return (BigInt(readUintBE(b, 0, b.length - 6)) << 48n) | BigInt(readUintBE(b, b.length - 6, 6));
+  return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex'));
 }
 
 /** Non-negative bigint amount as minimal big-endian bytes. */
