@@ -5,9 +5,9 @@
 //        [--repeat 1] [--json FILE] [--logs DIR] [--log-level info|debug] [--profile] [--node-flags "…"]
 // Per curve: (1) the bound — crypto/sign.ts verify/s on one core, on pre-made signatures (best of
 // three 1 s windows); (2) where a block's CPU time goes, in-process (bench/lib/blockCost.ts); (3) per
-// validator count N: start N
-// `iotchain start` processes (temp homes, removed at the end), wait for blocks, run closed-loop
-// clients (bench/lib/load.ts) for a warm-up (excluded) then a measurement window, and report
+// validator count N: start N `iotchain start` processes (temp homes, removed at the end), wait for
+// blocks, run closed-loop clients (bench/lib/load.ts) for a warm-up (excluded) then a measurement
+// window, and report
 //   committed tx/s      txs in the blocks whose header time falls in the window ÷ window length
 //   latency p50/90/99   submit (HTTP request issued) → the tx id in validator 0's newBlock stream,
 //                       for the txs whose commit was seen in the window
