@@ -178,8 +178,11 @@ function u128ToBytes(v: bigint): Uint8Array {
   return u128Bytes.slice(i);
 }
 
-/** Big-endian unsigned integer of `len` ≤ 6 bytes at `at` (exact as a number). */
-function readUintBE(b: Uint8Array, at: number, len: number): number {
+/**
+ * Big-endian unsigned integer of `len` ≤ 6 bytes at `at`, as a number (exact below 2^48). Not
+ * lib/hex.ts readUintBE, which builds a bigint one byte at a time over the whole array.
+ */
+function smallUintAt(b: Uint8Array, at: number, len: number): number {
   let n = 0;
   for (let i = at; i < at + len; i++) n = n * 256 + b[i]!;
   return n;
@@ -201,8 +204,8 @@ export function amountFromBytes(b: Uint8Array, path = 'amount'): bigint {
   if (b.length > AMOUNT_MAX_BYTES) fail(path, 'amount larger than 2^256-1');
   if (b.length > 0 && b[0] === 0) fail(path, 'amount has a leading zero byte (not minimal)');
   if (b.length === 0) return 0n;
-  if (b.length <= 6) return BigInt(readUintBE(b, 0, b.length)); // below 2^48: exact as a number
-  if (b.length <= 12) return (BigInt(readUintBE(b, 0, b.length - 6)) << 48n) | BigInt(readUintBE(b, b.length - 6, 6));
+  if (b.length <= 6) return BigInt(smallUintAt(b, 0, b.length)); // below 2^48: exact as a number
+  if (b.length <= 12) return (BigInt(smallUintAt(b, 0, b.length - 6)) << 48n) | BigInt(smallUintAt(b, b.length - 6, 6));
   return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex'));
 }
 

@@ -2,6 +2,7 @@ import t from 'tap';
 import { Packr } from 'msgpackr';
 import { encode, decode, u53, u8, amount, bytes, str, list, tuple, struct, optional, bool, amountToBytes, amountFromBytes } from '../../../lib/encoding.js';
 import { InvalidMessageError } from '../../../lib/errors.js';
+import { prng, randInt } from '../../utils/prng.js';
 
 const raw = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 const looseEncode = (v: unknown) => new Uint8Array(new Packr({ useRecords: false }).pack(v));
@@ -42,12 +43,11 @@ t.test('amount bytes agree with the hex reference at every length and around eve
     const p = 1n << BigInt(bits);
     values.push(p - 1n, p >> 1n, (p >> 1n) + 1n);
   }
-  let seed = 0x1234_5678;
-  const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  const rand = prng(0x1234_5678);
   for (let i = 0; i < 500; i++) {
-    const len = 1 + (rnd() % 32);
+    const len = 1 + randInt(rand, 32);
     let v = 0n;
-    for (let j = 0; j < len; j++) v = (v << 8n) | BigInt(rnd() & 0xff);
+    for (let j = 0; j < len; j++) v = (v << 8n) | BigInt(randInt(rand, 256));
     if (v > 0n) values.push(v);
   }
   let bad = 0;
