@@ -90,5 +90,7 @@ t.test('a 1-validator chain approves 3 more members, restarts into PBFT, and the
   }
   const sent = await all[2]!.sendTx(transferTx(alice, addr(bob), 5n, 0, 0n, CHAIN));
   t.equal((await all[3]!.waitForTx(sent.hash, { timeoutMs: 60_000 })).status, 'committed', 'a transfer commits under PBFT');
+  // node 3 committing the block does not mean node 1 has (3 of 4 certify it): wait for node 1 too
+  t.equal((await all[1]!.waitForTx(sent.hash, { timeoutMs: 60_000 })).status, 'committed', 'node 1 has the block too');
   t.equal((await all[1]!.getAccount(addr(bob))).balance, '5');
 });
