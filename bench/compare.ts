@@ -7,7 +7,7 @@
 // the per-round ratios head ÷ base.
 // Run: node --import tsx bench/compare.ts --base REV [--head REV] [--rounds 4] [--validators 4]
 //        [--curve p256] [--seconds 25] [--warmup 10] [--window 4]
-//        [--base-node-flags "…"] [--head-node-flags "…"]
+//        [--base-node-flags "…"] [--head-node-flags "…"] [--base-node PATH] [--head-node PATH]
 // Without --head the head is this working tree, uncommitted changes included. A revision is checked
 // out in a temporary git worktree (removed at the end) that borrows this tree's node_modules.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -28,6 +28,8 @@ const WARMUP = num('warmup', 10, { min: 0 });
 const WINDOW = num('window', 4, { integer: true, min: 1 });
 /** Extra Node.js flags for one side's validators (bench/pbft.ts --node-flags): compares a flag on the same code. */
 const NODE_FLAGS = { base: arg('base-node-flags') ?? '', head: arg('head-node-flags') ?? '' };
+/** The Node.js binary one side's bench and validators run on (default: this one): compares Node.js versions. */
+const NODE_BIN = { base: arg('base-node') ?? process.execPath, head: arg('head-node') ?? process.execPath };
 finishArgs(import.meta.url);
 if (BASE === undefined) throw new Error('--base REV is required (a git revision to compare against)');
 
@@ -76,7 +78,7 @@ function runBench(side: Side, json: string): Promise<void> {
   const args = ['--import', 'tsx', 'bench/pbft.ts', '--validators', String(VALIDATORS), '--curve', CURVE, '--seconds', String(SECONDS), '--warmup', String(WARMUP), '--window', String(WINDOW), '--block-cost-txs', '0', '--json', json];
   if (NODE_FLAGS[side.name] !== '') args.push('--node-flags', NODE_FLAGS[side.name]);
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, args, { cwd: side.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(NODE_BIN[side.name], args, { cwd: side.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(c);
     let err = '';
     c.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));

@@ -41,8 +41,8 @@ export class SingleValidator {
   /**
    * The set in force must be exactly this node. A validator-set change approved on a 1-validator
    * chain (its quorum is 1) takes effect two heights later; from then on this driver must not
-   * certify blocks alone: it stops with CONSENSUS_SET_CHANGED, and a restart runs PBFT with the new
-   * set (node/node.ts picks the driver from the set in force).
+   * certify blocks alone: it stops with CONSENSUS_SET_CHANGED, and node/node.ts hands over to PBFT
+   * with the new set in the same process (a restart, too, picks the driver from the set in force).
    */
   private checkSet(): void {
     const vals = this.o.app.info().validators;
@@ -51,7 +51,7 @@ export class SingleValidator {
         'CONSENSUS_SET_CHANGED',
         vals.length === 1
           ? 'the validator set in force is another single validator: this node cannot produce blocks'
-          : `the validator set in force has ${vals.length} members: single-validator consensus stops; restart the node to run PBFT with them`,
+          : `the validator set in force has ${vals.length} members: single-validator consensus stops; the node runs PBFT with them`,
       );
     }
   }

@@ -10,7 +10,7 @@ import { createRpcServer } from '../rpc/server.js';
 import { loadKeyFile } from '../crypto/keystore.js';
 import { KeyType, type KeyPair } from '../crypto/keys.js';
 import { bytesEqual } from '../lib/hex.js';
-import { InvalidMessageError, ERR, errorMessage } from '../lib/errors.js';
+import { InvalidMessageError, IotchainError, ERR, errorMessage } from '../lib/errors.js';
 import { PbftDriver } from '../consensus/driver.js';
 import { Wal } from '../consensus/wal.js';
 import { syncBlocks, serveSync } from '../consensus/sync.js';
@@ -108,30 +108,14 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   let consensus: { start(): void; stop(): Promise<void>; poke(): void };
   let p2p: P2p | undefined;
   let wal: Wal | undefined;
-  // the driver follows the set in force, not genesis: a 1-validator chain that approved more members
-  // runs PBFT after a restart. A key outside the set in force (of any size) is a validator added
-  // later (or removed): it runs the PBFT driver, follows the chain by block sync and votes once the
-  // set names it — also on a chain whose genesis has one validator, which new members start from.
-  // (A single validator serves no block sync: followers catch up once it runs PBFT.)
-  const inForce = app.info().validators;
-  if (inForce.length === 1 && bytesEqual(inForce[0]!.consensusKey, key.publicKey)) {
-    consensus = new SingleValidator({
-      app,
-      txs: mempool,
-      key,
-      maxBlockTxs: genesis.params.maxBlockTxs,
-      maxBlockBytes: genesis.params.maxBlockBytes,
-      blockDelayMs: config.consensus.blockDelayMs,
-      emptyBlockIntervalMs: config.consensus.emptyBlockIntervalMs,
-      now: opts.now,
-      onCommit,
-      onError,
-    });
-  } else {
+  const evidence = new EvidenceStore(store);
+
+  /** The p2p node, WAL and PBFT driver (not started). */
+  const buildPbft = async (): Promise<PbftDriver> => {
     const p2pKey = await loadKeyFile(p.p2pKey, undefined);
     // consensus names validators by index in the set in force (the driver's, which follows changes)
     const peerOf = (i: number | undefined) => (i === undefined ? undefined : driver.validatorSet[i]?.peerId || undefined);
-    p2p = await createP2p(genesis.chainId, {
+    const net = await createP2p(genesis.chainId, {
       privateKey: p2pKey.privateKey,
       host: config.p2p.host,
       port: config.p2p.port,
@@ -143,8 +127,8 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       maxMessageBytes: 32 * 1024 * 1024,
       log: plog,
     });
+    p2p = net;
     wal = Wal.open(p.wal);
-    const net = p2p;
     const driver: PbftDriver = new PbftDriver({
       app,
       txs: mempool,
@@ -205,15 +189,66 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
         throw new Error(errorMessage(e));
       }
     });
-    consensus = driver;
+    net.onPeer(() => metrics.peers.set(net.connectedPeers().length));
+    return driver;
+  };
+
+  // The driver follows the set in force, not genesis. A key outside the set in force (of any size)
+  // is a validator added later (or removed): it runs the PBFT driver, follows the chain by block sync
+  // and votes once the set names it — also on a chain whose genesis has one validator, which new
+  // members start from. The key of a 1-member set runs the single-validator driver (no p2p, no WAL)
+  // until a set change takes effect; then it hands over to PBFT in this process (handOver below).
+  let handingOver: Promise<void> | undefined;
+  let stopping = false;
+  const inForce = app.info().validators;
+  if (inForce.length === 1 && bytesEqual(inForce[0]!.consensusKey, key.publicKey)) {
+    const single = new SingleValidator({
+      app,
+      txs: mempool,
+      key,
+      maxBlockTxs: genesis.params.maxBlockTxs,
+      maxBlockBytes: genesis.params.maxBlockBytes,
+      blockDelayMs: config.consensus.blockDelayMs,
+      emptyBlockIntervalMs: config.consensus.emptyBlockIntervalMs,
+      now: opts.now,
+      onCommit,
+      onError: (e) => {
+        if (e instanceof IotchainError && e.code === 'CONSENSUS_SET_CHANGED' && !stopping) handingOver ??= handOver(single);
+        else onError(e);
+      },
+    });
+    consensus = single;
+  } else {
+    consensus = await buildPbft();
   }
-  const evidence = new EvidenceStore(store);
+
+  /**
+   * A set change approved on the 1-validator chain is in force: the single driver has stopped before
+   * certifying a block alone. Start p2p and PBFT with the new set, as a restart would (the new
+   * members sync from this node and vote once connected; the mempool and RPC carry on). A failure
+   * here (say, the p2p port is taken) halts the node like any consensus failure.
+   */
+  const handOver = async (single: SingleValidator): Promise<void> => {
+    try {
+      await single.stop();
+      const n = app.info().validators.length;
+      log.info({ height: app.head.height, validators: n }, 'validator set changed: single-validator consensus hands over to PBFT');
+      const driver = await buildPbft();
+      if (stopping) return;
+      await p2p!.start();
+      consensus = driver;
+      if (stopping) return;
+      driver.start();
+      log.info({ height: app.head.height, peerId: p2p!.peerId }, 'PBFT started');
+    } catch (e) {
+      onError(e);
+    }
+  };
   backend = new NodeBackend(app, mempool, (tx) => {
     txEntered(tx);
     consensus.poke();
     void p2p?.publishTx(tx.raw).catch((e) => log.debug({ err: errorMessage(e) }, 'tx gossip failed'));
   }, evidence);
-  p2p?.onPeer(() => metrics.peers.set(p2p!.connectedPeers().length));
   let metricsServer: Server | undefined;
   const rpc = createRpcServer({
     backend,
@@ -245,7 +280,9 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       log.info({ chainId: genesis.chainId, height: app.head.height, rpc: addr.url, validator: self < 0 ? null : self, peerId: p2p?.peerId }, self < 0 ? 'node started (following: not in the validator set)' : 'node started');
     },
     stop() {
+      stopping = true;
       stopped ??= (async () => {
+        await handingOver;
         if (started) {
           await consensus.stop();
           await rpc.stop();

@@ -1,9 +1,11 @@
 // A 1-validator chain grows to 4 validators (issue 3, item 6 and node/node.ts's driver choice):
-// the single validator proposes a 4-member set (its quorum is 1, so it passes at once); two heights
-// later single-validator consensus stops (CONSENSUS_SET_CHANGED, exit code 1); the node restarts
-// into PBFT; the three new members, whose homes hold the same 1-validator genesis, start as
-// followers, sync the chain from it and start voting once the set in force names them; from then on
-// blocks carry 3-of-4 certificates and a transfer commits. Processes on loopback, stopped by the test.
+// the single validator proposes a 4-member set (its quorum is 1, so it passes at once); the three
+// new members, whose homes hold the same 1-validator genesis, start as followers right away; two
+// heights later the single validator's driver stops before certifying a block alone and the SAME
+// process hands over to PBFT (p2p, WAL, the new set) — no restart; the new members connect, sync
+// the chain from it and start voting; from then on blocks carry 3-of-4 certificates and a transfer
+// commits. A restart after the switch runs PBFT from the start (node/node.ts). Processes on
+// loopback, stopped by the test.
 import '../../lib/polyfill.js';
 import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -24,7 +26,7 @@ interface GenesisJson {
   validators: { name: string; consensusKey: string; peerId: string; power: number }[];
 }
 
-t.test('a 1-validator chain approves 3 more members, restarts into PBFT, and the new members join by block sync', async (t) => {
+t.test('a 1-validator chain approves 3 more members, hands over to PBFT without a restart, and the new members join by block sync', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'iotchain-grow-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const base = await freePortBlock(8);
@@ -64,18 +66,15 @@ t.test('a 1-validator chain approves 3 more members, restarts into PBFT, and the
   const effective = current.pending?.effectiveHeight;
   t.ok(effective !== undefined && effective > 0, `the new set is pending, in force from height ${effective}`);
 
-  // single-validator consensus stops once the new set is in force
-  await first.waitFor(/CONSENSUS_SET_CHANGED|single-validator consensus stops/, 60_000);
-  await until('the single validator exits', async () => (first.running ? undefined : true), 30_000);
-  t.equal(first.child.exitCode, 1, 'it exits with code 1, saying why');
-  t.match(first.out, /restart the node to run PBFT/);
-  const halted = effective! - 1;
-
-  // restart it (PBFT now) and start the three new members as followers of the 1-validator genesis
-  const again = start(0);
-  await again.waitFor(/node started/);
+  // the new members start now, as followers (node 0 has no p2p yet: they redial until it has)
   const joiners = [1, 2, 3].map(start);
   for (const p of joiners) await p.waitFor(/node started \(following: not in the validator set\)/);
+  // once the new set is in force, node 0 hands over to PBFT in the same process
+  await first.waitFor(/single-validator consensus hands over to PBFT/, 60_000);
+  await first.waitFor(/PBFT started/, 30_000);
+  t.ok(first.running, 'the single validator keeps running (no exit, no restart)');
+  t.notMatch(first.out, /consensus halted/, 'and does not halt');
+  const halted = effective! - 1;
   const all = [0, 1, 2, 3].map(rpcOf);
   for (const p of joiners) await p.waitFor(/now a validator; it starts voting/, 90_000);
 
@@ -93,4 +92,13 @@ t.test('a 1-validator chain approves 3 more members, restarts into PBFT, and the
   // node 3 committing the block does not mean node 1 has (3 of 4 certify it): wait for node 1 too
   t.equal((await all[1]!.waitForTx(sent.hash, { timeoutMs: 60_000 })).status, 'committed', 'node 1 has the block too');
   t.equal((await all[1]!.getAccount(addr(bob))).balance, '5');
+
+  // a restart of node 0 after the switch runs PBFT from the start and rejoins
+  await first.stop('SIGTERM');
+  const again = start(0);
+  await again.waitFor(/node started/);
+  t.notMatch(again.out, /single-validator/, 'no single-validator driver after the switch');
+  const h = (await all[1]!.status()).height + 2;
+  await until(`node 0 back at height ${h}`, async () => ((await all[0]!.status()).height >= h ? true : undefined), 60_000);
+  t.equal((await all[0]!.getBlock(h)).hash, (await all[1]!.getBlock(h)).hash, 'and agrees with node 1');
 });
