@@ -125,9 +125,12 @@ export class App implements Application {
     return this.genesis.validators;
   }
 
+  /** Readers of the committed state (one object per App: it was made per call, per tx). */
   readerAccess(): ReaderAccess {
-    return { readerOf: (id) => scopedReader(this.store, id) };
+    return this.committedReaders;
   }
+
+  private readonly committedReaders: ReaderAccess = { readerOf: (id) => scopedReader(this.store, id) };
 
   /**
    * Committed accounts read since the last commit (admission and the mempool ask for the same

@@ -191,16 +191,33 @@ function startTx(env: ExecEnv, overlay: Overlay, access: StoreAccess, block: Blo
     throw new ProtocolError(ERR.BAD_ARGS, e instanceof Error ? e.message : String(e));
   }
   const state = scopedStore(overlay, module.id);
-  const emit = (type: string, attrs: Record<string, EventValue>): void => {
-    if (events.length >= MAX_EVENTS_PER_TX) throw new ProtocolError('TX_TOO_MANY_EVENTS', `more than ${MAX_EVENTS_PER_TX} events`);
-    events.push(eventOf(module.name, type, attrs));
-  };
   const { chainId } = env;
   const { sender, id: txId } = tx;
+  // emit is a method, not a `const emit = …` closure: tsx (esbuild keepNames) wraps every named
+  // closure in a defineProperty call, paid per tx. It does not use `this` (handlers may destructure it).
   const ctx: TxContext = skipsIdentity(def)
-    ? { state, block, chainId, sender, txId, access, emit, get identity(): Uint8Array { return identityNotResolved(route); } }
-    : { state, block, chainId, sender, txId, access, emit, identity: resolveSigner(access, sender, def.signer) };
+    ? {
+        state, block, chainId, sender, txId, access,
+        emit(type: string, attrs: Record<string, EventValue>): void {
+          emitEvent(events, module.name, type, attrs);
+        },
+        get identity(): Uint8Array {
+          return identityNotResolved(route);
+        },
+      }
+    : {
+        state, block, chainId, sender, txId, access,
+        emit(type: string, attrs: Record<string, EventValue>): void {
+          emitEvent(events, module.name, type, attrs);
+        },
+        identity: resolveSigner(access, sender, def.signer),
+      };
   return route.handler(ctx, args);
+}
+
+function emitEvent(events: TxEvent[], moduleName: string, type: string, attrs: Record<string, EventValue>): void {
+  if (events.length >= MAX_EVENTS_PER_TX) throw new ProtocolError('TX_TOO_MANY_EVENTS', `more than ${MAX_EVENTS_PER_TX} events`);
+  events.push(eventOf(moduleName, type, attrs));
 }
 
 /** For signer 'any', resolveSigner never rejects: when the handler does not read the identity, resolving it changes nothing. */

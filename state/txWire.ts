@@ -33,6 +33,14 @@ function readBin(raw: Uint8Array, at: number, maxLen: number): [number, number] 
 }
 
 /**
+ * A view of raw[r[0]..r[1]]. A function, not a closure made per call: tsx (esbuild keepNames) wraps
+ * every named closure in a defineProperty call, which a validator paid per tx.
+ */
+function view(raw: Uint8Array, r: [number, number]): Uint8Array {
+  return new Uint8Array(raw.buffer, raw.byteOffset + r[0], r[1] - r[0]);
+}
+
+/**
  * The signed tx in `raw` if `raw` is exactly its canonical encoding, else undefined (then decode
  * with the generic codec). Byte-string fields are Uint8Array views into `raw`.
  */
@@ -76,19 +84,18 @@ export function readCanonicalTx(raw: Uint8Array, rules: TxWireRules): SignedTx |
   at = fee[1];
   const sig = readBin(raw, at, 64);
   if (!sig || sig[1] - sig[0] !== 64 || sig[1] !== raw.length) return undefined;
-  const view = (r: [number, number]) => new Uint8Array(raw.buffer, raw.byteOffset + r[0], r[1] - r[0]);
   return {
     body: {
       version: rules.version,
       chainId,
       keyType: keyType as KeyType,
-      publicKey: view(pk),
+      publicKey: view(raw, pk),
       nonce: nonce[0],
       moduleId: moduleId[0],
       methodId: methodId[0],
-      args: view(args),
-      fee: amountFromBytes(view(fee)),
+      args: view(raw, args),
+      fee: amountFromBytes(view(raw, fee)),
     },
-    signature: view(sig),
+    signature: view(raw, sig),
   };
 }
