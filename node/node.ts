@@ -213,8 +213,8 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       now: opts.now,
       onCommit,
       onError: (e) => {
-        if (e instanceof IotchainError && e.code === 'CONSENSUS_SET_CHANGED' && !stopping) handingOver ??= handOver(single);
-        else onError(e);
+        if (!(e instanceof IotchainError && e.code === 'CONSENSUS_SET_CHANGED')) onError(e);
+        else if (!stopping) handingOver ??= handOver(single); // (while stopping: nothing to hand over to)
       },
     });
     consensus = single;
