@@ -5,6 +5,7 @@
 // Reaping takes, per sender, the contiguous run of nonces from the committed nonce, round robin.
 import { InvalidMessageError, ERR } from '../lib/errors.js';
 import type { DecodedTx } from '../state/tx.js';
+import { bytesKey } from '../lib/hex.js';
 
 export interface MempoolOptions {
   /** Application admission check against committed state (throws InvalidMessageError). */
@@ -24,6 +25,8 @@ interface Entry {
 
 export class Mempool {
   private readonly byId = new Map<string, Entry>();
+  /** The same entries by their raw bytes' object (drop). */
+  private readonly byRaw = new Map<Uint8Array, Entry>();
   /** sender hex → nonce → entry */
   private readonly bySender = new Map<string, Map<number, Entry>>();
   private bytes = 0;
@@ -75,6 +78,7 @@ export class Mempool {
     }
     const e: Entry = { tx, seq: this.seq++ };
     this.byId.set(tx.idHex, e);
+    this.byRaw.set(tx.raw, e);
     let m = this.bySender.get(tx.senderHex);
     if (!m) this.bySender.set(tx.senderHex, (m = new Map()));
     m.set(tx.body.nonce, e);
@@ -95,6 +99,7 @@ export class Mempool {
 
   private remove(e: Entry): void {
     this.byId.delete(e.tx.idHex);
+    this.byRaw.delete(e.tx.raw);
     const m = this.bySender.get(e.tx.senderHex);
     m?.delete(e.tx.body.nonce);
     if (m && m.size === 0) this.bySender.delete(e.tx.senderHex);
@@ -133,15 +138,22 @@ export class Mempool {
     return out;
   }
 
-  /** Removes these transactions (by their exact bytes) if present. */
+  /**
+   * Removes these transactions (by their exact bytes) if present. The raws a proposal drops are the
+   * mempool's own objects (reap returns them), found by identity; any other copy through one index
+   * of the pool by bytes, built only then. O(pool + dropped): it scanned the pool per dropped tx, and
+   * a sender can make a block drop hundreds of txs at no cost (fees no longer covered after its first
+   * tx spent the balance), which against a full pool blocked the proposer for seconds.
+   */
   drop(raws: Uint8Array[]): void {
+    let byBytes: Map<string, Entry> | undefined;
     for (const raw of raws) {
-      for (const e of this.byId.values()) {
-        if (e.tx.raw === raw || Buffer.compare(e.tx.raw, raw) === 0) {
-          this.remove(e);
-          break;
-        }
+      let e = this.byRaw.get(raw);
+      if (e === undefined) {
+        byBytes ??= new Map([...this.byId.values()].map((x) => [bytesKey(x.tx.raw), x]));
+        e = byBytes.get(bytesKey(raw));
       }
+      if (e !== undefined && this.byId.get(e.tx.idHex) === e) this.remove(e);
     }
   }
 

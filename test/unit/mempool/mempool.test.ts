@@ -2,6 +2,7 @@ import t from 'tap';
 import { Mempool } from '../../../mempool/mempool.js';
 import { testChain, testKey, addr, transferTx } from '../../utils/chain.js';
 import { InvalidMessageError } from '../../../lib/errors.js';
+import { decodeTx } from '../../../state/tx.js';
 
 const alice = testKey('alice');
 const bob = testKey('bob');
@@ -78,4 +79,26 @@ t.test('drop removes refused transactions by their bytes', async (t) => {
   m.drop([Uint8Array.from(a), new Uint8Array([1, 2, 3])]);
   t.equal(m.size, 1);
   t.same(m.reap(10, 1 << 20), [b]);
+  m.drop([b, b]);
+  t.equal(m.size, 0, 'by the same object too; twice in one call is harmless');
+  t.equal(m.sizeBytes, 0);
+});
+
+t.test('drop of many txs from a full pool: the reaped objects and equal copies, in one pass', async (t) => {
+  const keys = Array.from({ length: 16 }, (_, i) => testKey(`drop-many-${i}`));
+  const c = await testChain({ funded: keys.map((k) => [k, 1_000_000n] as [typeof k, bigint]), minFee: 1n });
+  const m = new Mempool({ checkTx: (raw) => c.app.checkTx(raw), nonceOf: (s) => c.app.account(s).nonce });
+  for (let n = 0; n < 200; n++) for (const k of keys) m.add(transferTx(k, addr(keys[0]!), 1n, n, 1n));
+  t.equal(m.size, 3200);
+  const reaped = m.reap(3200, 1 << 30);
+  // what a proposal drops: 1,000 reaped objects and 1,000 equal copies of others, plus strangers
+  const dropped = [...reaped.slice(0, 1000), ...reaped.slice(1000, 2000).map((r) => Uint8Array.from(r)), new Uint8Array([9, 9])];
+  m.drop(dropped);
+  t.equal(m.size, 1200, 'exactly the 2,000 named txs left');
+  t.ok(reaped.slice(2000).every((r) => m.has(decodeTx(r).idHex)), 'the others are all still there');
+  t.notOk(reaped.slice(0, 2000).some((r) => m.has(decodeTx(r).idHex)), 'and none of the dropped');
+  t.equal(m.sizeBytes, reaped.slice(2000).reduce((n, r) => n + r.length, 0));
+  // the freed nonces can be taken again (the per-sender index was updated too)
+  const again = transferTx(keys[1]!, addr(keys[0]!), 1n, 0, 1n);
+  t.doesNotThrow(() => m.add(again));
 });
