@@ -2,7 +2,8 @@ import t from 'tap';
 import { Mempool } from '../../../mempool/mempool.js';
 import { testChain, testKey, addr, transferTx } from '../../utils/chain.js';
 import { InvalidMessageError } from '../../../lib/errors.js';
-import { decodeTx } from '../../../state/tx.js';
+import { decodeTx, type DecodedTx } from '../../../state/tx.js';
+import { prng, randInt } from '../../utils/prng.js';
 
 const alice = testKey('alice');
 const bob = testKey('bob');
@@ -101,4 +102,79 @@ t.test('drop of many txs from a full pool: the reaped objects and equal copies, 
   // the freed nonces can be taken again (the per-sender index was updated too)
   const again = transferTx(keys[1]!, addr(keys[0]!), 1n, 0, 1n);
   t.doesNotThrow(() => m.add(again));
+});
+
+t.test('eviction at a full pool takes the cheapest sender tail, as a full scan would (seeded random operations)', async (t) => {
+  // stand-in txs (the admission check is not under test): fee, nonce and sender chosen at random
+  type Fake = { raw: Uint8Array; idHex: string; sender: Uint8Array; senderHex: string; body: { nonce: number; fee: bigint } };
+  const rand = prng(20261124);
+  let made = 0;
+  const fake = (sender: number, nonce: number, fee: bigint): Fake => {
+    const raw = new Uint8Array(8 + (made % 5)).fill(made % 251);
+    new DataView(raw.buffer).setUint32(0, made++);
+    return { raw, idHex: `0x${made}`, sender: Uint8Array.of(sender), senderHex: `0x${sender}`, body: { nonce, fee } };
+  };
+  let next: Fake | undefined;
+  const committed = new Map<number, number>();
+  const m = new Mempool({ checkTx: () => next as unknown as DecodedTx, nonceOf: (s) => committed.get(s[0]!) ?? 0, maxTxs: 40, nonceWindow: 1000 });
+  const bySender = (m as unknown as { bySender: Map<string, Map<number, { tx: Fake; seq: number }>> }).bySender;
+  /** the old full scan: each sender's highest nonce, lowest fee, newest among equal fees */
+  const scan = () => {
+    let best: { tx: Fake; seq: number } | undefined;
+    for (const q of bySender.values()) {
+      let top: { tx: Fake; seq: number } | undefined;
+      for (const e of q.values()) if (!top || e.tx.body.nonce > top.tx.body.nonce) top = e;
+      if (top && (!best || top.tx.body.fee < best.tx.body.fee || (top.tx.body.fee === best.tx.body.fee && top.seq > best.seq))) best = top;
+    }
+    return best;
+  };
+  const nextNonce = new Map<number, number>();
+  let evictions = 0;
+  let refusals = 0;
+  let mismatches = 0;
+  for (let step = 0; step < 5000; step++) {
+    const op = randInt(rand, 10);
+    const s = randInt(rand, 12);
+    if (op < 7) {
+      // a new tx (sometimes a replacement of a pending nonce)
+      const n = nextNonce.get(s) ?? 0;
+      const nonce = op === 0 && n > 0 ? randInt(rand, n) : n;
+      const tx = fake(s, nonce, BigInt(1 + randInt(rand, 6)));
+      // a replacement frees its own slot; otherwise a full pool must evict (or refuse)
+      const evicting = m.size >= m.maxTxs && bySender.get(tx.senderHex)?.get(nonce) === undefined;
+      const expected = evicting ? scan() : undefined;
+      next = tx;
+      let refused = false;
+      try {
+        m.add(tx.raw);
+        if (nonce === n) nextNonce.set(s, n + 1);
+      } catch {
+        refused = true;
+      }
+      if (expected) {
+        if (refused) {
+          refusals++;
+          if (expected.tx.body.fee < tx.body.fee || !m.has(expected.tx.idHex)) mismatches++; // refused only when nothing is cheaper
+        } else {
+          evictions++;
+          if (m.has(expected.tx.idHex) || expected.tx.body.fee >= tx.body.fee) mismatches++;
+        }
+      }
+    } else if (op < 9) {
+      // a commit: the sender's next nonce moves on
+      const c = (committed.get(s) ?? 0) + 1 + randInt(rand, 2);
+      committed.set(s, c);
+      if ((nextNonce.get(s) ?? 0) < c) nextNonce.set(s, c);
+      m.update([], [Uint8Array.of(s)]);
+    } else {
+      // a proposal drops one of the sender's txs
+      const q = bySender.get(`0x${s}`);
+      const e = q ? [...q.values()][randInt(rand, q.size)] : undefined;
+      if (e) m.drop([e.tx.raw]);
+    }
+  }
+  t.ok(evictions > 200, `evictions happened (${evictions}) and were refused when nothing was cheaper (${refusals})`);
+  t.ok(refusals > 50);
+  t.equal(mismatches, 0, 'every eviction removed the tx a full scan picks');
+  t.ok(m.size <= m.maxTxs);
 });
