@@ -167,7 +167,20 @@ export class PbftDriver {
   private enqueue(input: Input): void {
     if (this.stopped || this.following) return;
     this.queue.push(input);
-    if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
+    this.kick();
+  }
+
+  /**
+   * Runs drain unless it runs. An input that produces no output lets drain finish without awaiting,
+   * yet `draining` is cleared one microtask later: whatever was enqueued in between (the next frame of
+   * the same network chunk) would wait for some later input. So the finally drains again.
+   */
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0 && !this.stopped) this.kick();
+    });
   }
 
   private async drain(): Promise<void> {

@@ -22,6 +22,7 @@ import { proposalId } from '../../../protocols/validators/index.js';
 import { testKey, GENESIS_TIME } from '../../utils/chain.js';
 import type { CommittedBlock } from '../../../state/application.js';
 import { decodeTx } from '../../../state/tx.js';
+import { encodeMessage, signMessage } from '../../../consensus/messages.js';
 
 const CHAIN = 'driver-chain';
 const keys = [0, 1, 2, 3, 4].map((i) => testKey(`drv-${i}`, KeyType.p256));
@@ -163,4 +164,31 @@ t.test('a validator added later starts as a follower, syncs from genesis and vot
   t.equal(newcomer.driver.self, 4);
   t.ok(newcomer.commits.length > 0, 'the newcomer commits through consensus now');
   t.ok(newcomer.sent > 0, 'and votes (its signed Prepare/Commit messages go out)');
+});
+
+t.test('inputs enqueued in the same tick as one that yields no output are all taken (none waits for a later input)', async (t) => {
+  // a driver over a stand-in app at height 0: PrePrepares for height 2 produce no output (the core
+  // buffers them), so drain finishes without awaiting; the next frames of the same network chunk
+  // arrive before its `finally` has run
+  const validators = set;
+  const driver = new PbftDriver({
+    app: { info: () => ({ chainId: CHAIN, height: 0, validators }) } as unknown as App,
+    txs: { reap: () => [], update() {}, drop() {} } as unknown as Mempool,
+    key: keys[3]!,
+    wal: { records: [], append() {}, sync() {}, reset() {} } as unknown as Wal,
+    net: { broadcast: async () => {} },
+    maxBlockTxs: 10,
+    maxBlockBytes: 1000,
+    timers: { set: () => 0, clear: () => {} },
+  });
+  driver.start();
+  await new Promise((r) => setImmediate(r));
+  const queue = (driver as unknown as { queue: unknown[] }).queue;
+  for (let i = 0; i < 3; i++) {
+    const blockHash = new Uint8Array(32).fill(i + 1);
+    driver.deliver(encodeMessage(signMessage(CHAIN, keys[0]!, { type: 'PrePrepare', from: 0, height: 2, view: 0, blockHash, payload: new Uint8Array(100), signature: new Uint8Array(64) })));
+  }
+  await new Promise((r) => setImmediate(r));
+  t.equal(queue.length, 0, 'all three reached the core');
+  await driver.stop();
 });
