@@ -38,8 +38,14 @@ export interface DriverOptions {
   sync?: (fromHeight: number, toHeight: number, peers: readonly number[]) => Promise<number>;
   /** Called once per pair of conflicting signed messages (equivocation evidence). */
   evidence?: (a: ConsensusMessage, b: ConsensusMessage) => void;
-  /** A validator sent something no correct validator sends (score it down). */
-  penalize?: (validatorIndex: number | undefined, reason: string) => void;
+  /**
+   * Someone sent something no correct validator sends (score it down): the peer a message came from
+   * (`peer`, as given to deliver) for anything judged on that delivery, or a validator by index
+   * (`validator`) only for equivocation, which its own two signatures prove whoever relayed them.
+   * Never the author a message merely claims: a peer could name an honest validator in garbage, or
+   * replay an honest validator's signed message where it does not belong (audit, session 7).
+   */
+  penalize?: (culprit: Culprit, reason: string) => void;
   params?: Partial<PbftParams>;
   maxBlockTxs: number;
   maxBlockBytes: number;
@@ -58,6 +64,9 @@ export interface DriverOptions {
 }
 
 const realTimers: Timers = { set: (ms, fn) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
+
+/** Whom a penalty is for: the peer that delivered a message, or a validator its signatures convict. */
+export type Culprit = { peer: string } | { validator: number };
 
 /** Marks the end of one step's outputs in the drain loop: the WAL is synced there. */
 const SYNC_WAL = { type: 'SyncWal' } as const;
@@ -139,14 +148,17 @@ export class PbftDriver {
     await this.draining;
   }
 
-  /** An inbound consensus message from the network: decoded and signature-checked before the core sees it. */
-  deliver(raw: Uint8Array): void {
+  /**
+   * An inbound consensus message from the network (from `peer`, the connection's remote peer id):
+   * decoded and signature-checked before the core sees it.
+   */
+  deliver(raw: Uint8Array, peer?: string): void {
     if (!this.running) return;
     let msg: ConsensusMessage;
     try {
       msg = decodeMessage(raw);
     } catch (e) {
-      this.o.penalize?.(undefined, `undecodable consensus message: ${errorMessage(e)}`);
+      if (peer !== undefined) this.o.penalize?.({ peer }, `undecodable consensus message: ${errorMessage(e)}`);
       return;
     }
     if (this.following) {
@@ -158,11 +170,17 @@ export class PbftDriver {
     }
     const bad = verifyMessage(this.chainId, this.validators, msg);
     if (bad) {
-      this.o.penalize?.(msg.from, bad);
+      if (peer !== undefined) this.o.penalize?.({ peer }, bad);
       return;
     }
+    if (peer !== undefined) this.deliveredBy.set(msg, peer);
     this.enqueue(msg);
   }
+
+  /** The peer each queued network message came from (penalties for what the core rejects in it). */
+  private readonly deliveredBy = new WeakMap<object, string>();
+  /** The peer whose message the core is stepping now (undefined for own messages, timers, results). */
+  private stepping: string | undefined;
 
   private enqueue(input: Input): void {
     if (this.stopped || this.following) return;
@@ -186,6 +204,7 @@ export class PbftDriver {
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
       const input = this.queue.shift()!;
+      this.stepping = this.deliveredBy.get(input);
       const { state, out } = step(this.state, input);
       const before = this.state;
       this.state = state;
@@ -295,7 +314,10 @@ export class PbftDriver {
         this.startSync(o.fromHeight, o.height, o.peers);
         return;
       case 'Reject':
-        this.o.penalize?.(o.from, o.reason);
+        // equivocation is proven by the author's own signatures; anything else is charged to the peer
+        // that delivered the message being stepped (none for messages the core had buffered)
+        if (o.reason === 'equivocation' && o.from !== undefined) this.o.penalize?.({ validator: o.from }, o.reason);
+        else if (this.stepping !== undefined) this.o.penalize?.({ peer: this.stepping }, o.reason);
         return;
     }
   }

@@ -157,9 +157,12 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
           driver.self,
         ),
       evidence: (a, b) => evidence.record(a, b),
-      penalize: (i, reason) => {
-        const id = peerOf(i);
-        if (id && i !== driver.self) net.penalize(id, reason);
+      penalize: (culprit, reason) => {
+        if ('peer' in culprit) net.penalize(culprit.peer, reason);
+        else if (culprit.validator !== driver.self) {
+          const id = peerOf(culprit.validator);
+          if (id) net.penalize(id, reason);
+        }
       },
       params: { timeoutBaseMs: config.consensus.timeoutBaseMs, timeoutMaxMs: config.consensus.timeoutMaxMs },
       maxBlockTxs: genesis.params.maxBlockTxs,
@@ -177,7 +180,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       onValidatorSet: (set) => net.allowPeers(set.map((v) => v.peerId).filter((id) => id !== '')),
       onError,
     });
-    net.onMessage((raw) => driver.deliver(raw));
+    net.onMessage((raw, from) => driver.deliver(raw, from));
     net.serveSync(async (req) => serveSync(app.blocks, req));
     net.onTx(async (raw) => {
       try {

@@ -192,3 +192,37 @@ t.test('inputs enqueued in the same tick as one that yields no output are all ta
   t.equal(queue.length, 0, 'all three reached the core');
   await driver.stop();
 });
+
+t.test('penalties go to the peer that delivered a message, never to the validator it names (no framing)', async (t) => {
+  const penalties: [unknown, string][] = [];
+  const driver = new PbftDriver({
+    app: { info: () => ({ chainId: CHAIN, height: 0, validators: set }) } as unknown as App,
+    txs: { reap: () => [], update() {}, drop() {} } as unknown as Mempool,
+    key: keys[3]!,
+    wal: { records: [], append() {}, sync() {}, reset() {} } as unknown as Wal,
+    net: { broadcast: async () => {} },
+    maxBlockTxs: 10,
+    maxBlockBytes: 1000,
+    timers: { set: () => 0, clear: () => {} },
+    penalize: (culprit, reason) => penalties.push([culprit, reason]),
+  });
+  driver.start();
+  await new Promise((r) => setImmediate(r));
+  const prePrepare = (from: number, blockHash: Uint8Array) => ({ type: 'PrePrepare' as const, from, height: 1, view: 0, blockHash, payload: new Uint8Array(100), signature: new Uint8Array(64) });
+  // 1. garbage claiming to be from validator 1, with a signature that is not its own
+  const forged = signMessage(CHAIN, keys[2]!, prePrepare(1, new Uint8Array(32).fill(1)));
+  driver.deliver(encodeMessage({ ...forged, from: 1 }), 'peer-evil');
+  // 2. bytes that do not decode
+  driver.deliver(new Uint8Array([1, 2, 3]), 'peer-evil');
+  // 3. validator 2's own signed PrePrepare at a height where validator 1 is the primary, relayed by peer-relay
+  driver.deliver(encodeMessage(signMessage(CHAIN, keys[2]!, prePrepare(2, new Uint8Array(32).fill(2)))), 'peer-relay');
+  await new Promise((r) => setImmediate(r));
+  t.same(
+    penalties.map(([c]) => c),
+    [{ peer: 'peer-evil' }, { peer: 'peer-evil' }, { peer: 'peer-relay' }],
+    'each penalty names the delivering peer',
+  );
+  t.match(penalties[2]![1], /notPrimary/);
+  t.notOk(penalties.some(([c]) => 'validator' in (c as object)), 'no validator was charged for what a peer delivered');
+  await driver.stop();
+});
