@@ -7,19 +7,67 @@ import { tuple, bytes, encode, decode } from '../lib/encoding.js';
 import { sha256 } from '../crypto/hash.js';
 import { encodeMessage, decodeMessage, MAX_CONSENSUS_MSG_BYTES } from '../consensus/messages.js';
 import type { ConsensusMessage } from '../consensus/core/index.js';
+import { errorMessage } from '../lib/errors.js';
 
 const pairT = tuple<[Uint8Array, Uint8Array]>(bytes(MAX_CONSENSUS_MSG_BYTES), bytes(MAX_CONSENSUS_MSG_BYTES));
 
 import type { EvidenceJson } from '../rpc/backend.js';
 
-export class EvidenceStore {
-  constructor(private readonly store: KvStore) {}
+/** Records kept per validator: one convicts; a few more show a pattern; beyond, only the log. */
+export const MAX_EVIDENCE_PER_VALIDATOR = 16;
+/** Bytes kept per validator (a ViewChange's prepared certificate can carry a whole block). */
+export const MAX_EVIDENCE_BYTES_PER_VALIDATOR = 32 * 1024 * 1024;
 
-  /** Key: EVIDENCE ‖ height(8) ‖ validator(2) ‖ sha256(pair)[0..8] — one record per distinct pair. */
+export class EvidenceStore {
+  /** Records and bytes kept per validator (counted from the database on first use). */
+  private usage: Promise<Map<number, { records: number; bytes: number }>> | undefined;
+  /** Writes run one after another; `flushed()` waits for them. */
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: KvStore,
+    private readonly log?: { warn(msg: string, o?: object): void },
+  ) {}
+
+  /**
+   * Key: EVIDENCE ‖ height(8) ‖ validator(2) ‖ sha256(pair)[0..8] — one record per distinct pair, at
+   * most MAX_EVIDENCE_PER_VALIDATOR records and MAX_EVIDENCE_BYTES_PER_VALIDATOR bytes per validator
+   * (a Byzantine validator must not be able to fill the disk with proofs of its own faults). Never
+   * throws and never rejects: a failed write is logged.
+   */
   record(a: ConsensusMessage, b: ConsensusMessage): void {
     const value = encode(pairT, [encodeMessage(a), encodeMessage(b)]);
     const key = prefixed(PREFIX.EVIDENCE, uintBE(a.height, 8), uintBE(a.from, 2), sha256(value).subarray(0, 8));
-    void this.store.batch([{ type: 'put', key, value }]);
+    this.writes = this.writes.then(async () => {
+      try {
+        const usage = await (this.usage ??= this.countUsage());
+        const u = usage.get(a.from) ?? { records: 0, bytes: 0 };
+        if (this.store.get(key) !== undefined) return;
+        if (u.records >= MAX_EVIDENCE_PER_VALIDATOR || u.bytes + value.length > MAX_EVIDENCE_BYTES_PER_VALIDATOR) {
+          this.log?.warn('equivocation evidence not stored: this validator has used its evidence quota', { validator: a.from, height: a.height, records: u.records, bytes: u.bytes });
+          return;
+        }
+        await this.store.batch([{ type: 'put', key, value }]);
+        usage.set(a.from, { records: u.records + 1, bytes: u.bytes + value.length });
+      } catch (e) {
+        this.log?.warn('equivocation evidence could not be stored', { validator: a.from, height: a.height, err: errorMessage(e) });
+      }
+    });
+  }
+
+  /** Resolves when every record() so far has been written (or given up). */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  private async countUsage(): Promise<Map<number, { records: number; bytes: number }>> {
+    const usage = new Map<number, { records: number; bytes: number }>();
+    for await (const [k, v] of this.store.range({ gte: new Uint8Array([PREFIX.EVIDENCE]), lt: new Uint8Array([PREFIX.EVIDENCE + 1]) })) {
+      const validator = (k[9]! << 8) | k[10]!;
+      const u = usage.get(validator) ?? { records: 0, bytes: 0 };
+      usage.set(validator, { records: u.records + 1, bytes: u.bytes + v.length });
+    }
+    return usage;
   }
 
   async list(limit = 100): Promise<EvidenceJson[]> {

@@ -108,7 +108,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
   let consensus: { start(): void; stop(): Promise<void>; poke(): void };
   let p2p: P2p | undefined;
   let wal: Wal | undefined;
-  const evidence = new EvidenceStore(store);
+  const evidence = new EvidenceStore(store, plog);
 
   /** The p2p node, WAL and PBFT driver (not started). */
   const buildPbft = async (): Promise<PbftDriver> => {

@@ -95,9 +95,13 @@ export function votedFor(s: PbftState, height: number, type: ConsensusMessage['t
   return s.votes.get(voteKey(height, type, view));
 }
 
-/** Outputs Evidence once per (type, height, view, author); the conflicting message is counted, not used. */
+/**
+ * Outputs Evidence once per (type, height, author) — one proof convicts; more only cost the node
+ * storage (a Byzantine validator could otherwise equivocate a ViewChange for every view number,
+ * each with a large prepared certificate). The conflicting message is counted, not used.
+ */
 export function evidence(s: PbftState, a: ConsensusMessage, b: ConsensusMessage, out: Output[]): PbftState {
-  const key = `${b.type}/${b.height}/${viewOf(b)}/${b.from}`;
+  const key = `${b.type}/${b.height}/${b.from}`;
   let next = reject(s, 'equivocation', out, b.from);
   if (!s.evidenced.has(key)) {
     out.push({ type: 'Evidence', a, b });

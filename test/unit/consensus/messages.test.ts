@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeMessage, decodeMessage, signMessage, verifyMessage } from '../../../consensus/messages.js';
 import { Wal } from '../../../consensus/wal.js';
-import { EvidenceStore } from '../../../node/evidence.js';
+import { EvidenceStore, MAX_EVIDENCE_PER_VALIDATOR } from '../../../node/evidence.js';
 import { MemoryKvStore } from '../../../state/kvStore.js';
 import { verifyCommit, type Validator, type BlockHeader, blockHash } from '../../../state/block.js';
 import { testKey } from '../../utils/chain.js';
@@ -103,8 +103,37 @@ t.test('evidence store records conflicting pairs and lists them', async (t) => {
   const b = sign(prep(2, h32(2)));
   ev.record(a, b);
   ev.record(a, b); // same pair twice → one record
+  await ev.flushed();
   const list = await ev.list();
   t.equal(list.length, 1);
   t.match(list[0], { validator: 2, type: 'Prepare', height: 1 });
   t.same(decodeMessage(Buffer.from(list[0]!.b.slice(2), 'hex')), b);
+});
+
+t.test('evidence store: a quota per validator (counted again after a restart), failed writes logged, never thrown', async (t) => {
+  const store = new MemoryKvStore();
+  const warnings: string[] = [];
+  const log = { warn: (m: string) => warnings.push(m) };
+  const ev = new EvidenceStore(store, log);
+  // validator 2 equivocates at 40 heights; validator 3 once
+  for (let h = 1; h <= 40; h++) ev.record(sign({ ...prep(2, h32(1)), height: h }), sign({ ...prep(2, h32(2)), height: h }));
+  ev.record(sign(prep(3, h32(1))), sign(prep(3, h32(2))));
+  await ev.flushed();
+  const all = await ev.list(1000);
+  t.equal(all.filter((e) => e.validator === 2).length, MAX_EVIDENCE_PER_VALIDATOR, 'validator 2: the quota, no more');
+  t.equal(all.filter((e) => e.validator === 3).length, 1, "validator 3's record is kept: another validator's quota is its own");
+  t.ok(warnings.some((w) => /quota/.test(w)), 'what was not stored is logged');
+  // a new store over the same database counts what is there
+  const again = new EvidenceStore(store, log);
+  again.record(sign({ ...prep(2, h32(1)), height: 99 }), sign({ ...prep(2, h32(2)), height: 99 }));
+  again.record(sign({ ...prep(3, h32(1)), height: 99 }), sign({ ...prep(3, h32(2)), height: 99 }));
+  await again.flushed();
+  const after = await again.list(1000);
+  t.equal(after.filter((e) => e.validator === 2).length, MAX_EVIDENCE_PER_VALIDATOR, 'still the quota after a restart');
+  t.equal(after.filter((e) => e.validator === 3).length, 2);
+  // a failing write (disk full) is logged; nothing rejects or throws
+  const broken = new EvidenceStore(Object.assign(new MemoryKvStore(), { batch: async () => Promise.reject(new Error('ENOSPC: no space left on device')) }), log);
+  broken.record(sign(prep(1, h32(1))), sign(prep(1, h32(2))));
+  await broken.flushed();
+  t.ok(warnings.some((w) => /could not be stored/.test(w)), 'the failed write is logged');
 });

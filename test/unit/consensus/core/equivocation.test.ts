@@ -51,3 +51,20 @@ t.test('an equivocating primary: the replica executes and votes only for the fir
   const r2 = step(r.state, { type: 'BlockExecuted', height: 1, view: 0, blockHash: H(8), valid: true });
   t.same(r2.out, [], 'a result for the second block is ignored');
 });
+
+t.test('one Evidence per (kind, height, author): equivocating ViewChanges for view after view add none', async (t) => {
+  // validator 2 sends conflicting ViewChange pairs (without and with a prepared certificate) for new
+  // views 1..40 at height 1: each pair is an equivocation, but one record convicts; storing every
+  // pair (each certificate may carry a block) would let it fill the node's disk
+  let s = started(4, 0).state;
+  let evidence = 0;
+  for (let v = 1; v <= 40; v++) {
+    for (const m of [vc(2, 1, v), vc(2, 1, v, cert(4, 1, 0, 7, [0, 3]))]) {
+      const r = step(s, m);
+      s = r.state;
+      evidence += r.out.filter((o) => o.type === 'Evidence').length;
+    }
+  }
+  t.equal(evidence, 1, 'one Evidence');
+  t.ok((s.rejected.equivocation ?? 0) >= 40, `every conflict still counted (${s.rejected.equivocation})`);
+});
