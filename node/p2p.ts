@@ -24,6 +24,7 @@ import { PeerScores, DEFAULT_PENALTY, type PeerScoreOptions } from './peerScore.
 import { OutboundChannels, receiveFrames, request, respond, badFrameOf, type BadFrame } from './p2pProtocols.js';
 import { TxBatcher, decodeTxBatch, maxBatchBytes, DEFAULT_TX_BATCH, type TxBatchLimits } from './txBatch.js';
 import type { Log } from '../lib/log.js';
+import { SYNC_MAX_REQUEST_BYTES } from '../consensus/sync.js';
 
 /** The injected logger (lib/log.ts). */
 export type P2pLogger = Log;
@@ -338,7 +339,8 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   const onSyncStream = (stream: Stream, connection: Connection): Promise<void> => {
     const from = connection.remotePeer.toString();
     return respond(stream, connection, {
-      maxRequestBytes: maxMsg,
+      maxRequestBytes: SYNC_MAX_REQUEST_BYTES, // [fromHeight, maxBlocks]: a half-sent 32 MiB request held memory for 30 s
+
       maxResponseBytes: maxMsg,
       timeoutMs: SYNC_SERVE_TIMEOUT_MS,
       log,

@@ -76,6 +76,16 @@ export class BlockStore {
     return read(this.store, prefixed(PREFIX.BLOCK, h8(height)), blockCodec, `block ${height}`, MAX_BLOCK_BYTES);
   }
 
+  /** The stored bytes of block `height` (its canonical encoding), undecoded: block sync serves them as they are. */
+  rawBlock(height: number): Uint8Array | undefined {
+    return this.store.get(prefixed(PREFIX.BLOCK, h8(height)));
+  }
+
+  /** The stored bytes of the certificate of `height`, undecoded. */
+  rawCertificate(height: number): Uint8Array | undefined {
+    return this.store.get(prefixed(PREFIX.CERT, h8(height)));
+  }
+
   certificate(height: number): CommitCertificate | undefined {
     return read(this.store, prefixed(PREFIX.CERT, h8(height)), commitCertificateCodec, `certificate ${height}`);
   }

@@ -6,7 +6,7 @@ import t from 'tap';
 import { App } from '../../../protocols/app.js';
 import { defaultModules } from '../../../protocols/registry.js';
 import { MemoryKvStore } from '../../../state/kvStore.js';
-import { encode, decode } from '../../../lib/encoding.js';
+import { encode, decode, tuple, u53 } from '../../../lib/encoding.js';
 import { toHex } from '../../../lib/hex.js';
 import { KeyType } from '../../../crypto/keys.js';
 import { commitCertificateCodec, decodeBlock, encodeBlock } from '../../../state/block.js';
@@ -18,6 +18,7 @@ const vals = [0, 1, 2, 3].map((i) => testKey(`sync-v${i}`, KeyType.p256));
 const alice = testKey('sync-alice');
 const bob = testKey('sync-bob');
 const HEIGHT = SYNC_MAX_BLOCKS + 6;
+const tupleOfRequest = tuple<[number, number]>(u53, u53);
 
 async function source() {
   const c = await testChain({ validators: vals, funded: [[alice, 1_000_000n]] });
@@ -118,4 +119,48 @@ t.test('serveSync: bounded responses, malformed requests refused', async (t) => 
   t.throws(() => serveSync(src.app.blocks, encodeSyncRequest(0, 10)), { code: 'SYNC_BAD_REQUEST' });
   t.throws(() => serveSync(src.app.blocks, new Uint8Array([0x92, 0x01])), { code: 'ENCODING_INVALID' }, 'truncated request');
   t.throws(() => serveSync(src.app.blocks, new Uint8Array(65)), /exceeds|ENCODING|limit/, 'oversize request');
+});
+
+t.test('serveSync serves the stored bytes as they are (no decode and re-encode per request)', async (t) => {
+  const src = await source();
+  const pairs = decode(syncResponseCodec, serveSync(src.app.blocks, encodeSyncRequest(3, 4)));
+  t.equal(pairs.length, 4);
+  for (const [i, [b, c]] of pairs.entries()) {
+    t.same(b, src.app.blocks.rawBlock(3 + i), `block ${3 + i}: the stored bytes`);
+    t.same(c, src.app.blocks.rawCertificate(3 + i), `certificate ${3 + i}: the stored bytes`);
+  }
+  // a store whose decoders would throw still serves: nothing is decoded
+  const blocks = Object.assign(Object.create(src.app.blocks) as typeof src.app.blocks, {
+    block: () => {
+      throw new Error('decoded');
+    },
+    certificate: () => {
+      throw new Error('decoded');
+    },
+  });
+  t.equal(decode(syncResponseCodec, serveSync(blocks, encodeSyncRequest(1, 2))).length, 2);
+});
+
+t.test('a response that starts below the next height (consensus committed meanwhile) is skipped without a penalty', async (t) => {
+  const src = await source();
+  const app = await fresh(src);
+  const penalties: [number, string][] = [];
+  // the peer answers from one height too early, as if the node had committed that height by consensus
+  // after asking: the block it already has is skipped, the rest is synced
+  const last = await syncBlocks(
+    {
+      app,
+      validators: src.app.info().validators,
+      request: async (_peer, req) => {
+        const [from, max] = decode(tupleOfRequest, req);
+        return serveSync(src.app.blocks, encodeSyncRequest(Math.max(1, from - 1), max));
+      },
+      penalize: (peer, reason) => penalties.push([peer, reason]),
+    },
+    HEIGHT + 1,
+    [1],
+    0,
+  );
+  t.equal(last, HEIGHT, 'synced to the end');
+  t.same(penalties, [], 'the honest peer was not penalized');
 });

@@ -1,5 +1,6 @@
 import '../../../lib/polyfill.js';
 import t from 'tap';
+import { SYNC_MAX_REQUEST_BYTES } from '../../../consensus/sync.js';
 import { createHash } from 'node:crypto';
 import { createP2p, peerIdFromPrivateKey, P2P_ERR, type P2p, type P2pOptions } from '../../../node/p2p.js';
 import { InvalidMessageError, IotchainError, ERR } from '../../../lib/errors.js';
@@ -151,6 +152,11 @@ t.test('p2p among four validators', async (t) => {
     t.ok(A.p2p.peerScore(ID.B) < 0, 'and its sender scored down');
     t.ok(str(await A.p2p.requestSync(ID.C, utf8('still fine'))).startsWith('re:'), 'other requests unaffected');
     await t.rejects(A.p2p.requestSync(ID.C, new Uint8Array(SMALL + 1)), { code: ERR.TOO_LARGE }, 'oversize request refused locally');
+    // a sync request is [fromHeight, maxBlocks]: the server refuses a longer one from its length prefix
+    const before = C.p2p.peerScore(ID.A);
+    await t.rejects(A.p2p.requestSync(ID.C, new Uint8Array(SYNC_MAX_REQUEST_BYTES + 1), 3000), 'a request longer than a sync request can be fails');
+    await until(() => C.p2p.peerScore(ID.A) < before, 'C scores A down for it', 5000);
+    t.ok(C.p2p.peerScore(ID.A) < before, 'and costs its sender');
   });
 
   await t.test('a peer that is not a validator is refused until allowPeers names it', async (t) => {
