@@ -68,6 +68,14 @@ export class TwoGenerationCache<K, V> {
     return false;
   }
 
+  /** Drops every entry. */
+  clear(): void {
+    this.young = new Map();
+    this.old = new Map();
+    this.youngSize = 0;
+    this.oldSize = 0;
+  }
+
   /** Entries held. */
   get size(): number {
     return this.young.size + this.old.size;

@@ -23,6 +23,7 @@ import { testKey, GENESIS_TIME } from '../../utils/chain.js';
 import type { CommittedBlock } from '../../../state/application.js';
 import { decodeTx } from '../../../state/tx.js';
 import { encodeMessage, signMessage } from '../../../consensus/messages.js';
+import type { ConsensusMessage } from '../../../consensus/core/index.js';
 
 const CHAIN = 'driver-chain';
 const keys = [0, 1, 2, 3, 4].map((i) => testKey(`drv-${i}`, KeyType.p256));
@@ -224,5 +225,48 @@ t.test('penalties go to the peer that delivered a message, never to the validato
   );
   t.match(penalties[2]![1], /notPrimary/);
   t.notOk(penalties.some(([c]) => 'validator' in (c as object)), 'no validator was charged for what a peer delivered');
+  await driver.stop();
+});
+
+t.test('signatures are verified after the cheap checks, and once per distinct message', async (t) => {
+  // count the signature checks the driver's message verification makes (crypto/sign.ts mocked for this import)
+  const sign = await import('../../../crypto/sign.js');
+  let verifies = 0;
+  const { PbftDriver: Driver } = await t.mockImport<typeof import('../../../consensus/driver.js')>('../../../consensus/driver.js', {
+    '../../../crypto/sign.ts': { ...sign, verify: (...a: Parameters<typeof sign.verify>) => (verifies++, sign.verify(...a)) },
+  });
+  const penalties: [unknown, string][] = [];
+  const driver = new Driver({
+    app: { info: () => ({ chainId: CHAIN, height: 1, validators: set }) } as unknown as App, // the core is at height 2
+    txs: { reap: () => [], update() {}, drop() {} } as unknown as Mempool,
+    key: keys[3]!,
+    wal: { records: [], append() {}, sync() {}, reset() {} } as unknown as Wal,
+    net: { broadcast: async () => {} },
+    maxBlockTxs: 10,
+    maxBlockBytes: 1000,
+    timers: { set: () => 0, clear: () => {} },
+    penalize: (culprit, reason) => penalties.push([culprit, reason]),
+  });
+  driver.start();
+  await new Promise((r) => setImmediate(r));
+  const hash = new Uint8Array(32).fill(5);
+  const prepare = encodeMessage(signMessage(CHAIN, keys[2]!, { type: 'Prepare', from: 2, height: 2, view: 0, blockHash: hash, signature: new Uint8Array(64) }));
+  for (let i = 0; i < 5; i++) driver.deliver(prepare, 'peer-2');
+  t.equal(verifies, 1, 'the same Prepare five times: verified once');
+  // a NewView naming more ViewChanges than there are validators: refused by its shape, nothing verified
+  verifies = 0;
+  const vc = signMessage(CHAIN, keys[1]!, { type: 'ViewChange', from: 1, height: 2, newView: 1, prepared: undefined, signature: new Uint8Array(64) });
+  const pp = signMessage(CHAIN, keys[1]!, { type: 'PrePrepare', from: 1, height: 2, view: 1, blockHash: hash, payload: new Uint8Array(10), signature: new Uint8Array(64) });
+  const nv = signMessage(CHAIN, keys[1]!, { type: 'NewView', from: 1, height: 2, view: 1, viewChanges: [vc, vc, vc, vc, vc], prePrepare: pp, signature: new Uint8Array(64) } as ConsensusMessage);
+  driver.deliver(encodeMessage(nv), 'peer-1');
+  t.equal(verifies, 0, 'an oversized NewView costs no signature check');
+  t.same(penalties.at(-1), [{ peer: 'peer-1' }, 'malformed'], 'and costs its sender');
+  // a message for a height already decided is dropped unverified and unpunished
+  await new Promise((r) => setImmediate(r));
+  const old = encodeMessage(signMessage(CHAIN, keys[2]!, { type: 'Prepare', from: 2, height: 1, view: 0, blockHash: hash, signature: new Uint8Array(64) }));
+  const before = penalties.length;
+  driver.deliver(old, 'peer-2');
+  t.equal(verifies, 0, 'a stale message is not verified');
+  t.equal(penalties.length, before);
   await driver.stop();
 });

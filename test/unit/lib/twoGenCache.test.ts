@@ -92,3 +92,14 @@ t.test('bounds and sizes stay exact under a seeded mix of set, put, delete and g
   }
   t.equal(wrong, 0, 'never over a bound, the size count exact, a put read back, a deleted key gone');
 });
+
+t.test('clear drops every entry and its sizes', async (t) => {
+  const c = new TwoGenerationCache<string, string>(4, { maxSize: 100, sizeOf: (v) => v.length });
+  for (const k of ['a', 'b', 'c']) c.set(k, k.repeat(3));
+  c.clear();
+  t.equal(c.size, 0);
+  t.equal(c.calculatedSize, 0);
+  t.equal(c.get('a'), undefined);
+  c.set('d', 'dd');
+  t.equal(c.get('d'), 'dd', 'usable afterwards');
+});
