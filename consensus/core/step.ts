@@ -75,18 +75,38 @@ export function onMessage(s: PbftState, msg: ConsensusMessage, out: Output[]): P
   }
 }
 
-/** Messages for the next heights wait (bounded per sender) until this validator gets there. */
+/**
+ * Messages for the next heights wait until this validator gets there, bounded per sender by count
+ * (maxBufferedPerSender) and by the block bytes they carry (2 × maxPayloadBytes: 64 PrePrepares of
+ * 8 MiB each held 1 GiB per sender; audit, session 7).
+ */
 function buffer(s: PbftState, msg: ConsensusMessage, out: Output[]): PbftState {
   if (msg.height - s.height > s.params.heightWindow) return reject(s, 'heightTooFar', out);
   let count = 0;
+  let bytes = payloadBytes(msg);
   const digest = digestOf(msg, hex);
   for (const m of s.future) {
     if (m.from !== msg.from) continue;
     if (m.type === msg.type && m.height === msg.height && viewOf(m) === viewOf(msg) && digestOf(m, hex) === digest) return reject(s, 'duplicate', out);
     count++;
+    bytes += payloadBytes(m);
   }
-  if (count >= s.params.maxBufferedPerSender) return reject(s, 'bufferFull', out);
+  if (count >= s.params.maxBufferedPerSender || bytes > 2 * s.params.maxPayloadBytes) return reject(s, 'bufferFull', out);
   return { ...s, future: [...s.future, msg] };
+}
+
+/** Block bytes a message carries: its PrePrepare's payload and those of the prepared certificates in it. */
+function payloadBytes(m: ConsensusMessage): number {
+  switch (m.type) {
+    case 'PrePrepare':
+      return m.payload.length;
+    case 'ViewChange':
+      return m.prepared?.prePrepare.payload.length ?? 0;
+    case 'NewView':
+      return m.prePrepare.payload.length + m.viewChanges.reduce((n, vc) => n + payloadBytes(vc), 0);
+    default:
+      return 0;
+  }
 }
 
 /** After moving to a new height, handles the buffered messages that now belong to it. */

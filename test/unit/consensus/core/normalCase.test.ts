@@ -1,7 +1,7 @@
 // Table tests of the normal case: state + input → outputs. n = 4 (f = 1, quorum 3); the primary
 // of (height 1, view 0) is validator 1. Own Broadcasts are fed back explicitly, as the driver does.
 import t, { type Test } from 'tap';
-import { step, type Input, type PbftState } from '../../../../consensus/core/index.js';
+import { step, type ConsensusMessage, type Input, type PbftState } from '../../../../consensus/core/index.js';
 import { commit, feed, H, P, pp, prepare, signed, started, summary } from './helpers.js';
 
 type Row = [label: string, input: Input, expected: string[]];
@@ -175,4 +175,16 @@ t.test('the future-height buffer is bounded per sender and drops duplicates', as
   t.equal(s.future.length, 4);
   t.equal(s.rejected.bufferFull, 2);
   t.equal(s.rejected.duplicate, 1);
+});
+
+t.test('the future-height buffer is bounded per sender by the block bytes it holds too', async (t) => {
+  // payloads of 40 bytes, maxPayloadBytes 100: a sender's buffered blocks may total 200 bytes
+  let s = started(4, 0, 1, { maxPayloadBytes: 100 }).state;
+  const big = (from: number, view: number): ConsensusMessage => ({ ...pp(from, 2, view, view + 1), payload: new Uint8Array(40).fill(view) });
+  for (let v = 0; v < 8; v++) s = step(s, big(2, v)).state;
+  t.equal(s.future.filter((m) => m.from === 2).length, 5, 'five of 40 bytes fit in 200');
+  t.equal(s.rejected.bufferFull, 3, 'the rest are refused (benign: counted, not a fault)');
+  s = step(s, big(3, 0)).state;
+  s = step(s, prepare(2, 2, 0, 1)).state;
+  t.equal(s.future.length, 7, "another sender's budget is its own; votes carry no block bytes");
 });
