@@ -14,6 +14,7 @@ import { InvalidMessageError, IotchainError, ERR, errorMessage } from '../lib/er
 import { PbftDriver } from '../consensus/driver.js';
 import { Wal } from '../consensus/wal.js';
 import { syncBlocks, serveSync } from '../consensus/sync.js';
+import { MAX_CONSENSUS_MSG_BYTES } from '../consensus/messages.js';
 import { createP2p, type P2p } from './p2p.js';
 import { EvidenceStore } from './evidence.js';
 import type { CommittedBlock } from '../state/application.js';
@@ -125,6 +126,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       // effect (onValidatorSet), and a removed validator stays allowed until this node restarts
       allowedPeers: app.info().validators.map((v) => v.peerId).filter((id) => id !== ''),
       maxMessageBytes: 32 * 1024 * 1024,
+      maxConsensusBytes: MAX_CONSENSUS_MSG_BYTES,
       log: plog,
     });
     p2p = net;

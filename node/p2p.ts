@@ -41,6 +41,12 @@ export interface P2pOptions {
   allowedPeers?: string[];
   /** Largest consensus message, sync request or sync response. Default 4 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Largest inbound consensus message, if smaller than maxMessageBytes (which sync responses need):
+   * a longer frame is refused from its length prefix and costs its sender, instead of being read
+   * whole and then refused by the decoder. Default maxMessageBytes.
+   */
+  maxConsensusBytes?: number;
   /** Largest gossiped transaction. Default 128 KiB. */
   maxTxBytes?: number;
   /** Tx gossip batches: most txs and bytes per batch, and how long a batch collects. Default 1024 txs, 512 KiB, 20 ms. */
@@ -171,6 +177,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   const selfId = libp2pPeerId(key).toString();
   const names = topics(chainId);
   const maxMsg = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const maxConsensus = Math.min(maxMsg, opts.maxConsensusBytes ?? maxMsg);
   const maxTx = opts.maxTxBytes ?? DEFAULT_MAX_TX_BYTES;
   const batchLimits: TxBatchLimits = {
     maxTxBytes: maxTx,
@@ -328,7 +335,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   const onConsensusStream = (stream: Stream, connection: Connection): void => {
     const from = connection.remotePeer.toString();
     receiveFrames(stream, {
-      maxBytes: maxMsg,
+      maxBytes: maxConsensus,
       log,
       onBadFrame: onBadFrame(from, 'consensus'),
       onFrame: (frame) => (msgHandler === undefined ? undefined : deliver(msgHandler, frame, from, 'consensus').then(noop)),
@@ -387,7 +394,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   };
   const validate = async (what: 'tx' | 'consensus', peer: PeerId, msg: Message): Promise<TopicValidatorResult> => {
     const from = peer.toString();
-    const max = what === 'tx' ? maxBatch : maxMsg;
+    const max = what === 'tx' ? maxBatch : maxConsensus;
     if (msg.type !== 'unsigned' || msg.data.length === 0 || msg.data.length > max) {
       penalize(from, `${what} gossip: ${msg.type !== 'unsigned' ? 'signed envelope' : 'bad size'}`, PENALTY.BAD_FRAME);
       return TopicValidatorResult.Reject;

@@ -86,7 +86,7 @@ t.test('p2p among four validators', async (t) => {
   const nodes = {} as Record<Name, TestNode>;
   nodes.A = await startNode('A', { privateKey: KEYS.A, maxMessageBytes: SMALL });
   nodes.B = await startNode('B', { privateKey: KEYS.B, peers: [addr(nodes.A)] });
-  nodes.C = await startNode('C', { privateKey: KEYS.C, peers: [addr(nodes.A), addr(nodes.B)] });
+  nodes.C = await startNode('C', { privateKey: KEYS.C, peers: [addr(nodes.A), addr(nodes.B)], maxConsensusBytes: 1024 });
   nodes.D = await startNode('D', { privateKey: KEYS.D, peers: [addr(nodes.A), addr(nodes.B), addr(nodes.C)] });
   const all = () => [nodes.A, nodes.B, nodes.C, nodes.D];
   const { A, B, C, D } = nodes;
@@ -172,6 +172,16 @@ t.test('p2p among four validators', async (t) => {
     await until(() => A.p2p.connectedPeers().includes(ID.X), 'X connected once allowed', 15_000);
     t.ok(seenByA.includes(ID.X), 'A reports X as a peer once allowed');
     await X.p2p.stop();
+  });
+
+  await t.test('a consensus limit below the message limit: longer consensus frames refused from the prefix, sync unaffected', async (t) => {
+    const C = nodes.C;
+    await D.p2p.send(ID.C, new Uint8Array(1025));
+    await until(() => C.p2p.peerScore(ID.D) < 0, 'C scores D down');
+    t.equal(C.msgs.filter((m) => m.from === ID.D && m.msg.length > 1024).length, 0, 'nothing over 1 KiB delivered');
+    await D.p2p.send(ID.C, utf8('small-after'));
+    await until(() => count(C, 'small-after') === 1, 'the next small message gets through');
+    t.equal(str(await A.p2p.requestSync(ID.C, utf8('x'.repeat(40)))), `re:${'x'.repeat(40)}`, 'sync requests and responses keep their own limits');
   });
 
   await t.test('a node that restarts on the same port is reconnected by the others', async (t) => {
