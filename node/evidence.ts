@@ -13,6 +13,8 @@ const pairT = tuple<[Uint8Array, Uint8Array]>(bytes(MAX_CONSENSUS_MSG_BYTES), by
 
 import type { EvidenceJson } from '../rpc/backend.js';
 
+/** Evidence bytes one list() returns at most (beyond its first record). */
+export const LIST_MAX_BYTES = 4 * 1024 * 1024;
 /** Records kept per validator: one convicts; a few more show a pattern; beyond, only the log. */
 export const MAX_EVIDENCE_PER_VALIDATOR = 16;
 /** Bytes kept per validator (a ViewChange's prepared certificate can carry a whole block). */
@@ -70,10 +72,17 @@ export class EvidenceStore {
     return usage;
   }
 
+  /**
+   * The first `limit` records, stopping early once their bytes pass LIST_MAX_BYTES (after at least
+   * one record): a record can hold two 9 MiB messages, sent as hex.
+   */
   async list(limit = 100): Promise<EvidenceJson[]> {
     const out: EvidenceJson[] = [];
+    let bytes = 0;
     const gte = new Uint8Array([PREFIX.EVIDENCE]);
     for await (const [, v] of this.store.range({ gte, lt: new Uint8Array([PREFIX.EVIDENCE + 1]), limit })) {
+      if (out.length > 0 && bytes + v.length > LIST_MAX_BYTES) break;
+      bytes += v.length;
       const [ra, rb] = decode(pairT, v, 'evidence');
       const a = decodeMessage(ra);
       out.push({ validator: a.from, type: a.type, height: a.height, a: toHex(ra), b: toHex(rb) });

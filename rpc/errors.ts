@@ -26,6 +26,7 @@ export const RPC_CODE = {
 export const RPC_ERR = {
   INVALID_PARAMS: 'RPC_INVALID_PARAMS',
   TOO_MANY_SUBSCRIPTIONS: 'RPC_TOO_MANY_SUBSCRIPTIONS',
+  RESPONSE_TOO_LARGE: 'RPC_RESPONSE_TOO_LARGE',
 } as const;
 
 /**
@@ -52,6 +53,7 @@ export const APP_ERROR_CODES: Readonly<Record<string, number>> = {
   [ERR.PROOF_INVALID]: -32016,
   [ERR.WRONG_SIGNER]: -32017,
   [RPC_ERR.TOO_MANY_SUBSCRIPTIONS]: -32018,
+  [RPC_ERR.RESPONSE_TOO_LARGE]: -32019,
 };
 
 /** The params of a request are missing, of the wrong type or out of range. Maps to -32602. */

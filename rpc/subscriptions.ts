@@ -20,6 +20,9 @@ export type SubscriptionMethodName = (typeof SUBSCRIPTION_METHOD_NAMES)[number];
 
 export type SubscriptionEvent = 'newBlock' | 'tx';
 
+/** `newBlock` subscriptions per connection: each is sent every whole block (100 of them filled a socket's buffer at once). */
+export const MAX_NEW_BLOCK_SUBSCRIPTIONS = 4;
+
 interface Subscription {
   id: string;
   event: SubscriptionEvent;
@@ -73,6 +76,13 @@ export class SubscriptionSession {
     if (this.closed) throw new IotchainError('RPC_CONNECTION_CLOSING', 'connection is closing'); // never seen: the socket is gone
     if (this.subs.size >= this.maxSubscriptions) {
       throw new IotchainError(RPC_ERR.TOO_MANY_SUBSCRIPTIONS, `too many subscriptions on this connection (max ${this.maxSubscriptions})`, { max: this.maxSubscriptions });
+    }
+    if (event === 'newBlock') {
+      let blocks = 0;
+      for (const x of this.subs.values()) if (x.event === 'newBlock') blocks++;
+      if (blocks >= MAX_NEW_BLOCK_SUBSCRIPTIONS) {
+        throw new IotchainError(RPC_ERR.TOO_MANY_SUBSCRIPTIONS, `too many newBlock subscriptions on this connection (max ${MAX_NEW_BLOCK_SUBSCRIPTIONS}; each gets every block)`, { max: MAX_NEW_BLOCK_SUBSCRIPTIONS });
+      }
     }
     const sub: Subscription = { id: toHex(randomBytes(16)), event, active: false, queued: [], ended: false, stop: () => {} };
     if (hash !== undefined) {

@@ -137,3 +137,18 @@ t.test('evidence store: a quota per validator (counted again after a restart), f
   await broken.flushed();
   t.ok(warnings.some((w) => /could not be stored/.test(w)), 'the failed write is logged');
 });
+
+t.test('evidence list stops once its records pass 4 MiB (after the first)', async (t) => {
+  const ev = new EvidenceStore(new MemoryKvStore());
+  // three validators each equivocate with 1.5 MiB PrePrepares: 3 MiB per record
+  for (const from of [1, 2, 3]) {
+    const a = sign({ ...pp, from, payload: new Uint8Array(1536 * 1024).fill(1) });
+    const b = sign({ ...pp, from, payload: new Uint8Array(1536 * 1024).fill(2) });
+    ev.record(a, b);
+  }
+  await ev.flushed();
+  const list = await ev.list(10);
+  t.equal(list.length, 1, 'one 3 MiB record; a second would pass 4 MiB');
+  const one = await ev.list(1);
+  t.equal(one.length, 1);
+});

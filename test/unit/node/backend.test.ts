@@ -33,3 +33,29 @@ t.test('newBlock and tx subscribers after a commit; a double unsubscribe does no
   t.equal(seen.length, 1, 'only the live subscription fired');
   t.match(seen[0], { hash: decodeTx(tx1).idHex, status: 'committed', height: 2, index: 0 });
 });
+
+t.test('chain_getBlock: the block part is reused, the certificate is read each time; tx_get reads results once per block', async (t) => {
+  const c = await testChain({ funded: [[alice, 1000n]] });
+  const mempool = new Mempool({ checkTx: (raw) => c.app.checkTx(raw), nonceOf: (s) => c.app.account(s).nonce });
+  const backend = new NodeBackend(c.app, mempool, () => undefined, new EvidenceStore(c.store));
+  const txs = [0, 1, 2].map((n) => transferTx(alice, addr(bob), 1n, n, 0n));
+  await c.block(txs);
+  const first = await backend.getBlock(1);
+  const blockReads = { n: 0 };
+  const resultReads = { n: 0 };
+  const block = c.app.blocks.block.bind(c.app.blocks);
+  const results = c.app.blocks.results.bind(c.app.blocks);
+  c.app.blocks.block = (h) => (blockReads.n++, block(h));
+  c.app.blocks.results = (h) => (resultReads.n++, results(h));
+  const again = await backend.getBlock(1);
+  t.same(again, first, 'the same answer');
+  t.equal(blockReads.n, 0, 'without decoding the block again');
+  t.same(first?.txs, txs.map((x) => decodeTx(x).idHex));
+  // a fuller certificate replaces the stored one: the next answer has it
+  const cert = c.app.blocks.certificate(1)!;
+  await c.store.batch(c.app.blocks.certificateOps({ ...cert, view: cert.view + 1 }));
+  t.equal(((await backend.getBlock(1))?.certificate as { view: number }).view, cert.view + 1, 'the certificate is not cached');
+  for (const x of txs) t.match(await backend.getTx(decodeTx(x).id), { status: 'committed', height: 1 });
+  t.equal(resultReads.n, 1, 'three lookups in one block: its results decoded once');
+  t.equal(await backend.getBlock(99), undefined);
+});

@@ -2,7 +2,8 @@ import t from 'tap';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
-import { createRpcServer, type RpcServerOptions } from '../../../rpc/server.js';
+import { createRpcServer, serializeNote, type RpcServerOptions } from '../../../rpc/server.js';
+import { MAX_NEW_BLOCK_SUBSCRIPTIONS } from '../../../rpc/subscriptions.js';
 import { APP_ERROR_CODES, RPC_CODE } from '../../../rpc/errors.js';
 import { InvalidMessageError, ProtocolError, InternalError, ERR } from '../../../lib/errors.js';
 import { toHex } from '../../../lib/hex.js';
@@ -534,4 +535,80 @@ t.test('consensus_evidence lists evidence and validates limit', async (t) => {
   t.same((await call({})).result, backend.evidenceList);
   t.equal((await call({ limit: 0 })).error?.code, -32602);
   t.equal((await call({ limit: 'x' })).error?.code, -32602);
+});
+
+t.test('a batch whose responses pass maxResponseBytes: later members are not run and get -32019 with their ids', async (t) => {
+  const { url, backend } = await start(t, { maxResponseBytes: 1000 });
+  const n = 20;
+  const res = await post(url, Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'chain_getBlock', params: { height: 1 } })));
+  const out = res.json as Json[];
+  t.equal(out.length, n, 'one response per member');
+  const ran = out.filter((o) => o.result !== undefined).length;
+  const one = JSON.stringify({ jsonrpc: '2.0', id: 0, result: block(1) }).length;
+  t.equal(ran, Math.ceil(1001 / one), 'members ran until the responses passed 1,000 characters');
+  t.ok(ran < n);
+  for (const o of out.slice(ran)) t.match(o.error, { code: APP_ERROR_CODES.RPC_RESPONSE_TOO_LARGE, data: { code: 'RPC_RESPONSE_TOO_LARGE', max: 1000 } });
+  t.same(out.map((o) => o.id), Array.from({ length: n }, (_, i) => i), 'ids kept, in order');
+  t.equal(backend.calls.filter((c) => c.method === 'getBlock').length, ran, 'the rest were not run');
+});
+
+t.test('batch members yield to the event loop between them', async (t) => {
+  const { url, backend } = await start(t);
+  const order: string[] = [];
+  const getBlock = backend.getBlock.bind(backend);
+  backend.getBlock = async (h: number) => {
+    order.push(`member ${h}`);
+    // work queued behind this member (a timer, a p2p message): it runs before the next member
+    setImmediate(() => order.push(`after ${h}`));
+    return getBlock(h);
+  };
+  await post(url, [1, 2, 3].map((h) => ({ jsonrpc: '2.0', id: h, method: 'chain_getBlock', params: { height: h } })));
+  t.same(order.slice(0, 5), ['member 1', 'after 1', 'member 2', 'after 2', 'member 3']);
+});
+
+t.test('notifications: the same bytes as JSON.stringify, a block event serialized once for every subscriber', async (t) => {
+  const ev = { height: 7, hash: '0x' + 'ab'.repeat(32), time: 5, txs: ['0x' + '01'.repeat(32)] };
+  const note = (id: string) => ({ jsonrpc: '2.0' as const, method: 'chain_subscription', params: { subscription: id, result: ev } });
+  t.equal(serializeNote(note('0x1')), JSON.stringify(note('0x1')));
+  t.equal(serializeNote(note('0x2')), JSON.stringify(note('0x2')), 'a second subscriber: its own id, the cached result');
+  const status = { hash: HASH, status: 'failed', height: 3, index: 0, error: { code: 'X', message: 'm "quoted"' }, events: [] };
+  t.equal(serializeNote({ jsonrpc: '2.0', method: 'chain_subscription', params: { subscription: '0x3', result: status } }), JSON.stringify({ jsonrpc: '2.0', method: 'chain_subscription', params: { subscription: '0x3', result: status } }));
+  let stringified = 0;
+  const counted = { toJSON: () => (stringified++, ev) };
+  for (let i = 0; i < 100; i++) serializeNote({ jsonrpc: '2.0', method: 'chain_subscription', params: { subscription: `0x${i}`, result: counted } });
+  t.equal(stringified, 1, '100 subscribers, one serialization');
+});
+
+t.test('WebSocket: at most 4 newBlock subscriptions per socket', async (t) => {
+  const { wsUrl } = await start(t);
+  const peer = await Peer.connect(wsUrl);
+  t.teardown(() => peer.close());
+  for (let i = 0; i < MAX_NEW_BLOCK_SUBSCRIPTIONS; i++) t.type((await peer.call('chain_subscribe', { event: 'newBlock' }, i)).result, 'string');
+  const fifth = errorOf(await peer.call('chain_subscribe', { event: 'newBlock' }, 9));
+  t.equal(fifth.code, APP_ERROR_CODES.RPC_TOO_MANY_SUBSCRIPTIONS);
+  t.match(fifth.message, /newBlock/);
+  t.type((await peer.call('chain_subscribe', { event: 'tx', hash: HASH }, 10)).result, 'string', 'tx subscriptions are still allowed');
+});
+
+t.test('HTTP: idle connections are closed, and connections are capped', async (t) => {
+  const { port } = await start(t, { idleSocketTimeoutMs: 200, maxHttpConnections: 2 });
+  const open = () =>
+    new Promise<import('node:net').Socket>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(s));
+      s.once('error', reject);
+    });
+  const closed = (s: import('node:net').Socket, ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      s.once('close', () => (clearTimeout(timer), resolve(true)));
+      s.resume();
+    });
+  const a = await open();
+  t.ok(await closed(a, 5000), 'a connection that sends nothing is closed after the idle timeout');
+  const b = await open();
+  const c = await open();
+  const d = await open();
+  t.ok(await closed(d, 5000), 'a third connection while two are open is dropped');
+  b.destroy();
+  c.destroy();
 });
