@@ -26,6 +26,8 @@ export interface RpcServerOptions {
   maxBatch?: number;
   /** Once a batch's responses reach this many characters, its later members get RPC_RESPONSE_TOO_LARGE. */
   maxResponseBytes?: number;
+  /** A batch lets the event loop run other work between members once it has run this long (ms). */
+  batchYieldAfterMs?: number;
   /** Open HTTP connections at once (WebSocket ones included); beyond, new connections are dropped. */
   maxHttpConnections?: number;
   /**
@@ -55,6 +57,7 @@ export const RPC_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   maxBatch: 100,
   maxResponseBytes: 8 * 1024 * 1024,
+  batchYieldAfterMs: 10,
   maxHttpConnections: 1024,
   idleSocketTimeoutMs: 60_000,
   maxWsConnections: 256,
@@ -167,6 +170,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const maxBodyBytes = opts.maxBodyBytes ?? RPC_DEFAULTS.maxBodyBytes;
   const maxBatch = opts.maxBatch ?? RPC_DEFAULTS.maxBatch;
   const maxResponseBytes = opts.maxResponseBytes ?? RPC_DEFAULTS.maxResponseBytes;
+  const yieldAfterMs = opts.batchYieldAfterMs ?? RPC_DEFAULTS.batchYieldAfterMs;
   const maxWsConnections = opts.maxWsConnections ?? RPC_DEFAULTS.maxWsConnections;
   const maxSubscriptions = opts.maxSubscriptionsPerSocket ?? RPC_DEFAULTS.maxSubscriptionsPerSocket;
   const requestTimeoutMs = opts.requestTimeoutMs ?? RPC_DEFAULTS.requestTimeoutMs;
@@ -187,7 +191,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     return { notFound: `method not found: ${shown}` };
   }
 
-  const httpRouter: Router = { route: (m) => lookup(m, undefined), maxBatch, maxResponseBytes, log };
+  const httpRouter: Router = { route: (m) => lookup(m, undefined), maxBatch, maxResponseBytes, yieldAfterMs, log };
 
   // ---- HTTP ----
   async function onHttpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -278,7 +282,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     // notifications: nothing is serialized for a socket that is gone, and a block's event once for all
     const session = new SubscriptionSession(opts.backend, (note) => ws.readyState === WebSocket.OPEN && send(serializeNote(note)), maxSubscriptions, log);
     sessions.set(ws, session);
-    const router: Router = { route: (m) => lookup(m, session.methods), maxBatch, maxResponseBytes, log };
+    const router: Router = { route: (m) => lookup(m, session.methods), maxBatch, maxResponseBytes, yieldAfterMs, log };
     alive.add(ws);
     let queue: Promise<void> = Promise.resolve();
     let inFlight = 0;

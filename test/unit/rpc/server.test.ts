@@ -552,8 +552,8 @@ t.test('a batch whose responses pass maxResponseBytes: later members are not run
   t.equal(backend.calls.filter((c) => c.method === 'getBlock').length, ran, 'the rest were not run');
 });
 
-t.test('batch members yield to the event loop between them', async (t) => {
-  const { url, backend } = await start(t);
+t.test('batch members yield to the event loop between them once the batch has run batchYieldAfterMs', async (t) => {
+  const { url, backend } = await start(t, { batchYieldAfterMs: 0 });
   const order: string[] = [];
   const getBlock = backend.getBlock.bind(backend);
   backend.getBlock = async (h: number) => {
