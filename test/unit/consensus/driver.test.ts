@@ -6,7 +6,7 @@ import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PbftDriver } from '../../../consensus/driver.js';
+import { PbftDriver, type DriverOptions } from '../../../consensus/driver.js';
 import { Wal } from '../../../consensus/wal.js';
 import { serveSync, syncBlocks } from '../../../consensus/sync.js';
 import { App } from '../../../protocols/app.js';
@@ -167,13 +167,13 @@ t.test('a validator added later starts as a follower, syncs from genesis and vot
   t.ok(newcomer.sent > 0, 'and votes (its signed Prepare/Commit messages go out)');
 });
 
-t.test('inputs enqueued in the same tick as one that yields no output are all taken (none waits for a later input)', async (t) => {
-  // a driver over a stand-in app at height 0: PrePrepares for height 2 produce no output (the core
-  // buffers them), so drain finishes without awaiting; the next frames of the same network chunk
-  // arrive before its `finally` has run
-  const validators = set;
-  const driver = new PbftDriver({
-    app: { info: () => ({ chainId: CHAIN, height: 0, validators }) } as unknown as App,
+/**
+ * A started driver (validator 3) over a stand-in app at `height` and stand-in mempool, WAL and
+ * timers: for what the driver does with delivered bytes. `Driver` lets a test pass a mocked import.
+ */
+async function standIn(o: { height: number; penalize?: DriverOptions['penalize']; Driver?: typeof PbftDriver }): Promise<PbftDriver> {
+  const driver = new (o.Driver ?? PbftDriver)({
+    app: { info: () => ({ chainId: CHAIN, height: o.height, validators: set }) } as unknown as App,
     txs: { reap: () => [], update() {}, drop() {} } as unknown as Mempool,
     key: keys[3]!,
     wal: { records: [], append() {}, sync() {}, reset() {} } as unknown as Wal,
@@ -181,9 +181,18 @@ t.test('inputs enqueued in the same tick as one that yields no output are all ta
     maxBlockTxs: 10,
     maxBlockBytes: 1000,
     timers: { set: () => 0, clear: () => {} },
+    ...(o.penalize ? { penalize: o.penalize } : {}),
   });
   driver.start();
   await new Promise((r) => setImmediate(r));
+  return driver;
+}
+
+t.test('inputs enqueued in the same tick as one that yields no output are all taken (none waits for a later input)', async (t) => {
+  // a driver over a stand-in app at height 0: PrePrepares for height 2 produce no output (the core
+  // buffers them), so drain finishes without awaiting; the next frames of the same network chunk
+  // arrive before its `finally` has run
+  const driver = await standIn({ height: 0 });
   const queue = (driver as unknown as { queue: unknown[] }).queue;
   for (let i = 0; i < 3; i++) {
     const blockHash = new Uint8Array(32).fill(i + 1);
@@ -196,19 +205,7 @@ t.test('inputs enqueued in the same tick as one that yields no output are all ta
 
 t.test('penalties go to the peer that delivered a message, never to the validator it names (no framing)', async (t) => {
   const penalties: [unknown, string][] = [];
-  const driver = new PbftDriver({
-    app: { info: () => ({ chainId: CHAIN, height: 0, validators: set }) } as unknown as App,
-    txs: { reap: () => [], update() {}, drop() {} } as unknown as Mempool,
-    key: keys[3]!,
-    wal: { records: [], append() {}, sync() {}, reset() {} } as unknown as Wal,
-    net: { broadcast: async () => {} },
-    maxBlockTxs: 10,
-    maxBlockBytes: 1000,
-    timers: { set: () => 0, clear: () => {} },
-    penalize: (culprit, reason) => penalties.push([culprit, reason]),
-  });
-  driver.start();
-  await new Promise((r) => setImmediate(r));
+  const driver = await standIn({ height: 0, penalize: (culprit, reason) => penalties.push([culprit, reason]) });
   const prePrepare = (from: number, blockHash: Uint8Array) => ({ type: 'PrePrepare' as const, from, height: 1, view: 0, blockHash, payload: new Uint8Array(100), signature: new Uint8Array(64) });
   // 1. garbage claiming to be from validator 1, with a signature that is not its own
   const forged = signMessage(CHAIN, keys[2]!, prePrepare(1, new Uint8Array(32).fill(1)));
@@ -236,19 +233,8 @@ t.test('signatures are verified after the cheap checks, and once per distinct me
     '../../../crypto/sign.ts': { ...sign, verify: (...a: Parameters<typeof sign.verify>) => (verifies++, sign.verify(...a)) },
   });
   const penalties: [unknown, string][] = [];
-  const driver = new Driver({
-    app: { info: () => ({ chainId: CHAIN, height: 1, validators: set }) } as unknown as App, // the core is at height 2
-    txs: { reap: () => [], update() {}, drop() {} } as unknown as Mempool,
-    key: keys[3]!,
-    wal: { records: [], append() {}, sync() {}, reset() {} } as unknown as Wal,
-    net: { broadcast: async () => {} },
-    maxBlockTxs: 10,
-    maxBlockBytes: 1000,
-    timers: { set: () => 0, clear: () => {} },
-    penalize: (culprit, reason) => penalties.push([culprit, reason]),
-  });
-  driver.start();
-  await new Promise((r) => setImmediate(r));
+  // the core is at height 2
+  const driver = await standIn({ height: 1, penalize: (culprit, reason) => penalties.push([culprit, reason]), Driver });
   const hash = new Uint8Array(32).fill(5);
   const prepare = encodeMessage(signMessage(CHAIN, keys[2]!, { type: 'Prepare', from: 2, height: 2, view: 0, blockHash: hash, signature: new Uint8Array(64) }));
   for (let i = 0; i < 5; i++) driver.deliver(prepare, 'peer-2');
