@@ -2,7 +2,8 @@
 // by the app), tx subscribers get their tx's status; with no tx subscriber the per-tx lookups are
 // skipped, so the subscriber count must stay right when an unsubscribe is called twice.
 import t from 'tap';
-import { NodeBackend } from '../../../node/backend.js';
+import { NodeBackend, QUERY_CONCURRENCY } from '../../../node/backend.js';
+import { toChecksumAddress } from '../../../crypto/keys.js';
 import { EvidenceStore } from '../../../node/evidence.js';
 import { Mempool } from '../../../mempool/mempool.js';
 import { decodeTx } from '../../../state/tx.js';
@@ -58,4 +59,22 @@ t.test('chain_getBlock: the block part is reused, the certificate is read each t
   for (const x of txs) t.match(await backend.getTx(decodeTx(x).id), { status: 'committed', height: 1 });
   t.equal(resultReads.n, 1, 'three lookups in one block: its results decoded once');
   t.equal(await backend.getBlock(99), undefined);
+});
+
+t.test('queries: at most QUERY_CONCURRENCY in the application queue at once, the rest wait outside it, all answered', async (t) => {
+  const c = await testChain({ funded: [[alice, 1000n]] });
+  const mempool = new Mempool({ checkTx: (raw) => c.app.checkTx(raw), nonceOf: (s) => c.app.account(s).nonce });
+  const backend = new NodeBackend(c.app, mempool, () => undefined, new EvidenceStore(c.store));
+  let inQueue = 0;
+  let most = 0;
+  const withCommitted = c.app.withCommitted.bind(c.app);
+  c.app.withCommitted = <T>(fn: () => Promise<T>) => {
+    most = Math.max(most, ++inQueue);
+    return withCommitted(fn).finally(() => inQueue--);
+  };
+  const asked = Array.from({ length: 50 }, () => backend.query('bank/balance', { address: toChecksumAddress(addr(alice)) }, true));
+  t.equal(backend.queriesWaiting, 50 - QUERY_CONCURRENCY, 'the rest wait outside the queue consensus commits through');
+  const answers = await Promise.all(asked);
+  t.equal(most, QUERY_CONCURRENCY, `never more than ${QUERY_CONCURRENCY} in it`);
+  t.ok(answers.every((a) => (a.value as { balance: string }).balance === '1000'), 'every query answered');
 });
