@@ -20,6 +20,11 @@ export const MAX_EVIDENCE_PER_VALIDATOR = 16;
 /** Bytes kept per validator (a ViewChange's prepared certificate can carry a whole block). */
 export const MAX_EVIDENCE_BYTES_PER_VALIDATOR = 32 * 1024 * 1024;
 
+/** EVIDENCE ‖ height(8) ‖ validator(2) ‖ digest(8): records sort by height. */
+const evidenceKey = (height: number, validator: number, digest: Uint8Array): Uint8Array => prefixed(PREFIX.EVIDENCE, uintBE(height, 8), uintBE(validator, 2), digest);
+/** The validator index in an evidenceKey (the 2 bytes after the prefix and the height). */
+const validatorOfKey = (k: Uint8Array): number => (k[1 + 8]! << 8) | k[1 + 8 + 1]!;
+
 export class EvidenceStore {
   /** Records and bytes kept per validator (counted from the database on first use). */
   private usage: Promise<Map<number, { records: number; bytes: number }>> | undefined;
@@ -39,7 +44,7 @@ export class EvidenceStore {
    */
   record(a: ConsensusMessage, b: ConsensusMessage): void {
     const value = encode(pairT, [encodeMessage(a), encodeMessage(b)]);
-    const key = prefixed(PREFIX.EVIDENCE, uintBE(a.height, 8), uintBE(a.from, 2), sha256(value).subarray(0, 8));
+    const key = evidenceKey(a.height, a.from, sha256(value).subarray(0, 8));
     this.writes = this.writes.then(async () => {
       try {
         const usage = await (this.usage ??= this.countUsage());
@@ -65,7 +70,7 @@ export class EvidenceStore {
   private async countUsage(): Promise<Map<number, { records: number; bytes: number }>> {
     const usage = new Map<number, { records: number; bytes: number }>();
     for await (const [k, v] of this.store.range({ gte: new Uint8Array([PREFIX.EVIDENCE]), lt: new Uint8Array([PREFIX.EVIDENCE + 1]) })) {
-      const validator = (k[9]! << 8) | k[10]!;
+      const validator = validatorOfKey(k);
       const u = usage.get(validator) ?? { records: 0, bytes: 0 };
       usage.set(validator, { records: u.records + 1, bytes: u.bytes + v.length });
     }
