@@ -29,6 +29,24 @@ export class NodeMetrics {
   readonly mempoolTxs: Gauge = new Gauge({ name: 'iotchain_mempool_txs', help: 'transactions in the mempool', registers: [this.registry], collect: (): void => void (this.mempool && this.mempoolTxs.set(this.mempool.size)) });
   readonly mempoolBytes: Gauge = new Gauge({ name: 'iotchain_mempool_bytes', help: 'bytes of transactions in the mempool', registers: [this.registry], collect: (): void => void (this.mempool && this.mempoolBytes.set(this.mempool.sizeBytes)) });
   readonly peers = new Gauge({ name: 'iotchain_p2p_peers', help: 'connected libp2p peers', registers: [this.registry] });
+  /** The p2p layer whose over-budget counts the counter below reports; read at scrape time. */
+  private p2p: { overBudget(): Record<'consensus' | 'sync', number> } | undefined;
+  private readonly overBudgetSeen = { consensus: 0, sync: 0 };
+  readonly overBudget: Counter = new Counter({
+    name: 'iotchain_p2p_over_budget_total',
+    help: 'inbound consensus messages dropped and sync requests refused because the peer exceeded its budget, by channel',
+    labelNames: ['channel'],
+    registers: [this.registry],
+    collect: (): void => {
+      const now = this.p2p?.overBudget();
+      if (now === undefined) return;
+      for (const channel of ['consensus', 'sync'] as const) {
+        const d = now[channel] - this.overBudgetSeen[channel];
+        if (d > 0) this.overBudget.inc({ channel }, d);
+        this.overBudgetSeen[channel] = now[channel];
+      }
+    },
+  });
   readonly txsCommitted = new Counter({ name: 'iotchain_txs_committed_total', help: 'transactions committed (rate() gives tx/s)', registers: [this.registry] });
   readonly txRate = new Gauge({ name: 'iotchain_txs_per_second', help: 'committed tx/s over the last 10 s', registers: [this.registry] });
   private readonly recent: { at: number; n: number }[] = [];
@@ -46,6 +64,13 @@ export class NodeMetrics {
   /** Reports this mempool's size on every scrape. */
   watchMempool(m: { readonly size: number; readonly sizeBytes: number }): void {
     this.mempool = m;
+  }
+
+  /** Reports this p2p layer's over-budget counts on every scrape (a PBFT node builds it after the metrics). */
+  watchP2p(p: { overBudget(): Record<'consensus' | 'sync', number> }): void {
+    this.p2p = p;
+    this.overBudgetSeen.consensus = 0;
+    this.overBudgetSeen.sync = 0;
   }
 
   /** Tx arrivals awaiting their commit (tests). */

@@ -195,6 +195,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       }
     });
     net.onPeer(() => metrics.peers.set(net.connectedPeers().length));
+    metrics.watchP2p(net);
     return driver;
   };
 

@@ -21,6 +21,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { IotchainError, InvalidMessageError, ERR, errorMessage } from '../lib/errors.js';
 import { PeerScores, DEFAULT_PENALTY, type PeerScoreOptions } from './peerScore.js';
+import { PeerBudgets, type Budget } from './rateLimit.js';
 import { OutboundChannels, receiveFrames, request, respond, badFrameOf, type BadFrame } from './p2pProtocols.js';
 import { TxBatcher, decodeTxBatch, maxBatchBytes, DEFAULT_TX_BATCH, type TxBatchLimits } from './txBatch.js';
 import type { Log } from '../lib/log.js';
@@ -64,6 +65,15 @@ export interface P2pOptions {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Peer scoring (threshold, decay, ban lengths). */
   scoring?: PeerScoreOptions;
+  /**
+   * Per-peer budgets (token buckets, rateLimit.ts). `consensus`: inbound consensus frames and their
+   * bytes. `sync`: sync requests served, and the bytes of the responses. What exceeds a budget is
+   * dropped before it is decoded (a sync request is refused) and costs the peer
+   * PENALTY.OVER_BUDGET. Defaults: DEFAULT_BUDGETS.
+   */
+  budgets?: { consensus?: Partial<Budget>; sync?: Partial<Budget> };
+  /** Clock of the scores and budgets (tests). Default Date.now. */
+  now?: () => number;
   /**
    * How `broadcast` reaches peers: 'direct' (default) writes to each peer's consensus stream;
    * 'gossip' publishes on the consensus gossipsub topic. Kept for bench/p2p.ts, which measures both.
@@ -114,6 +124,8 @@ export interface P2p {
   isBanned(peerId: string): boolean;
   /** Connection changes (first connection opened / last one closed). Several handlers may be registered. */
   onPeer(handler: PeerHandler): void;
+  /** Messages dropped (consensus) and requests refused (sync) for exceeding a peer's budget, since start. */
+  overBudget(): { consensus: number; sync: number };
 }
 
 /** Codes of the errors raised by this module (besides InvalidMessageError for oversize/garbage). */
@@ -123,12 +135,32 @@ export const P2P_ERR = {
   STREAM: 'P2P_STREAM_FAILED',
   NOT_STARTED: 'P2P_NOT_STARTED',
   NO_HANDLER: 'P2P_NO_HANDLER',
+  OVER_BUDGET: 'P2P_OVER_BUDGET',
 } as const;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_TX_BYTES = 128 * 1024;
-/** Penalty weights: a frame that breaks the protocol costs more than one message a handler rejects. */
-export const PENALTY = { BAD_FRAME: 50, INVALID_MESSAGE: DEFAULT_PENALTY } as const;
+/**
+ * Penalty weights: a frame that breaks the protocol costs more than one message a handler rejects;
+ * a message over its sender's budget costs little each, but a peer that keeps flooding reaches the
+ * ban threshold after 50 of them.
+ */
+export const PENALTY = { BAD_FRAME: 50, INVALID_MESSAGE: DEFAULT_PENALTY, OVER_BUDGET: 2 } as const;
+
+/**
+ * Default per-peer budgets, as functions of the largest message. Honest peers stay far below them:
+ * a validator sends at most a PrePrepare, a Prepare and a Commit per height (about 60 heights/s
+ * at 4 validators with empty blocks back to back: bench/idleRound.ts), so 2,000 frames/s is over
+ * 10× that. A syncing node asks one peer at a time and re-executes each response (64 blocks) before
+ * the next request; serving is bounded by response bytes, since building and sending 16 MiB held
+ * the event loop for 59–126 ms (BENCHMARKS.md, session 7).
+ */
+export function defaultBudgets(maxConsensusBytes: number, maxMessageBytes: number): { consensus: Budget; sync: Budget } {
+  return {
+    consensus: { messagesPerSecond: 2_000, messageBurst: 4_000, bytesPerSecond: 2 * maxConsensusBytes, byteBurst: 4 * maxConsensusBytes },
+    sync: { messagesPerSecond: 50, messageBurst: 100, bytesPerSecond: 4 * maxMessageBytes, byteBurst: 8 * maxMessageBytes },
+  };
+}
 
 export const topics = (chainId: string) => ({
   tx: `/iotchain/${chainId}/txs/1`,
@@ -206,7 +238,21 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
       await pubsub.publish(names.tx, batch);
     },
   });
-  const scores = new PeerScores(opts.scoring);
+  const now = opts.now ?? Date.now;
+  const scores = new PeerScores({ now, ...opts.scoring });
+  const budgetDefaults = defaultBudgets(maxConsensus, maxMsg);
+  const budgets = {
+    consensus: new PeerBudgets({ ...budgetDefaults.consensus, ...opts.budgets?.consensus }, { now }),
+    sync: new PeerBudgets({ ...budgetDefaults.sync, ...opts.budgets?.sync }, { now }),
+  };
+  const overBudget = { consensus: 0, sync: 0 };
+  /** Charges one inbound message to `peer`'s budget on `channel`; false (counted, logged, penalized) when over it. */
+  const withinBudget = (channel: 'consensus' | 'sync', peer: string, bytes: number): boolean => {
+    if (budgets[channel].take(peer, bytes)) return true;
+    overBudget[channel] += 1;
+    penalize(peer, `${channel}: over budget`, PENALTY.OVER_BUDGET);
+    return false;
+  };
 
   const statics: StaticPeer[] = opts.peers.map((s) => {
     let addr: Multiaddr;
@@ -338,13 +384,17 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
       maxBytes: maxConsensus,
       log,
       onBadFrame: onBadFrame(from, 'consensus'),
-      onFrame: (frame) => (msgHandler === undefined ? undefined : deliver(msgHandler, frame, from, 'consensus').then(noop)),
+      onFrame: (frame) => (msgHandler === undefined || !withinBudget('consensus', from, frame.length) ? undefined : deliver(msgHandler, frame, from, 'consensus').then(noop)),
     });
   };
 
   // ---- sync ----
-  const onSyncStream = (stream: Stream, connection: Connection): Promise<void> => {
+  const onSyncStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const from = connection.remotePeer.toString();
+    if (!withinBudget('sync', from, 0)) {
+      stream.abort(new IotchainError(P2P_ERR.OVER_BUDGET, 'sync requests over budget'));
+      return;
+    }
     return respond(stream, connection, {
       maxRequestBytes: SYNC_MAX_REQUEST_BYTES, // [fromHeight, maxBlocks]: a half-sent 32 MiB request held memory for 30 s
 
@@ -355,7 +405,9 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
       handler: async (req) => {
         if (syncHandler === undefined) throw new IotchainError(P2P_ERR.NO_HANDLER, 'no sync handler');
         try {
-          return await syncHandler(req, from);
+          const res = await syncHandler(req, from);
+          budgets.sync.charge(from, res.length);
+          return res;
         } catch (e) {
           if (e instanceof InvalidMessageError) penalize(from, `sync request: ${e.code}`, PENALTY.INVALID_MESSAGE);
           throw e;
@@ -400,7 +452,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
       return TopicValidatorResult.Reject;
     }
     if (what === 'tx') return deliverTxBatch(msg.data, from);
-    if (msgHandler === undefined) return TopicValidatorResult.Ignore;
+    if (msgHandler === undefined || !withinBudget('consensus', from, msg.data.length)) return TopicValidatorResult.Ignore;
     const outcome = await deliver(msgHandler, msg.data, from, `${what} gossip`);
     return outcome === 'ok' ? TopicValidatorResult.Accept : outcome === 'invalid' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
   };
@@ -426,7 +478,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   const scheduleDial = (sp: StaticPeer): void => {
     if (!running || sp.timer !== undefined) return;
     const banEnd = scores.bannedUntil(sp.id);
-    const wait = Math.max(sp.delayMs * (0.8 + 0.4 * Math.random()), banEnd === undefined ? 0 : banEnd - Date.now());
+    const wait = Math.max(sp.delayMs * (0.8 + 0.4 * Math.random()), banEnd === undefined ? 0 : banEnd - now());
     sp.delayMs = Math.min(maxDelay, sp.delayMs * 2);
     sp.timer = setTimeout(() => {
       sp.timer = undefined;
@@ -587,6 +639,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     onPeer(handler) {
       peerHandlers.push(handler);
     },
+    overBudget: () => ({ ...overBudget }),
   };
   return p2p;
 }

@@ -20,6 +20,23 @@ t.test('mempool gauges report the watched mempool at each scrape', async (t) => 
   t.same(await scrape(), [1, 150], 'and removals');
 });
 
+t.test('p2p over-budget counter: the watched p2p layer\'s counts, by channel, at each scrape', async (t) => {
+  const m = new NodeMetrics();
+  const counts = { consensus: 0, sync: 0 };
+  const scrape = async () => {
+    const text = await m.registry.metrics();
+    return ['consensus', 'sync'].map((c) => Number(new RegExp(`^iotchain_p2p_over_budget_total\\{channel="${c}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0));
+  };
+  t.same(await scrape(), [0, 0], 'nothing before a p2p layer is watched');
+  m.watchP2p({ overBudget: () => ({ ...counts }) });
+  counts.consensus = 5;
+  t.same(await scrape(), [5, 0]);
+  counts.consensus = 7;
+  counts.sync = 2;
+  t.same(await scrape(), [7, 2], 'increments since the last scrape are added once');
+  t.same(await scrape(), [7, 2], 'a scrape without news changes nothing');
+});
+
 t.test('commit latency: measured from a tx\'s first arrival; committed txs are forgotten; never-committed ones are bounded', async (t) => {
   const m = new NodeMetrics();
   const latency = async () => {

@@ -221,6 +221,71 @@ t.test('p2p among four validators', async (t) => {
     await C.p2p.broadcast(utf8('still-alive'));
     await until(() => count(A2, 'still-alive') === 1 && count(D, 'still-alive') === 1, 'the rest of the network works');
   });
+
+  await t.test('honest traffic stays within the default budgets', async (t) => {
+    for (const n of all()) t.same(n.p2p.overBudget(), { consensus: 0, sync: 0 }, `${n.name}: nothing over budget`);
+  });
+});
+
+// P serves with small budgets on a clock the test moves; Q floods it.
+t.test('per-peer budgets: consensus frames over budget are dropped, sync requests refused, the peer scored down', async (t) => {
+  const k = (i: string) => key(`budget-${i}`);
+  const ids = [peerIdFromPrivateKey(k('P')), peerIdFromPrivateKey(k('Q'))];
+  let clock = 1_000_000;
+  const P = await startNode('P', {
+    privateKey: k('P'),
+    allowedPeers: ids,
+    now: () => clock,
+    budgets: {
+      consensus: { messagesPerSecond: 2, messageBurst: 4, bytesPerSecond: 100, byteBurst: 1000 },
+      sync: { messagesPerSecond: 1, messageBurst: 3, bytesPerSecond: 10, byteBurst: 50 },
+    },
+  });
+  const Q = await startNode('Q', { privateKey: k('Q'), allowedPeers: ids, peers: [addr(P)] });
+  t.teardown(() => Promise.allSettled([P, Q].map((n) => n.p2p.stop())).then(() => undefined));
+  await until(() => P.p2p.connectedPeers().includes(ids[1]!) && Q.p2p.connectedPeers().includes(ids[0]!), 'P and Q connected');
+
+  await t.test('consensus: the burst passes, the rest is dropped before the handler', async (t) => {
+    for (let i = 0; i < 10; i++) await Q.p2p.send(ids[0]!, utf8(`c${i}`));
+    await until(() => P.p2p.overBudget().consensus === 6, '6 frames over budget');
+    t.same(P.msgs.map((m) => m.msg), ['c0', 'c1', 'c2', 'c3'], 'the first 4, in order');
+    t.equal(P.p2p.peerScore(ids[1]!), -12, 'each dropped frame cost Q 2 points (no decay: the clock stands still)');
+    clock += 1000; // 2 messages refilled
+    for (let i = 10; i < 13; i++) await Q.p2p.send(ids[0]!, utf8(`c${i}`));
+    await until(() => P.p2p.overBudget().consensus === 7, 'the third is over budget again');
+    t.same(P.msgs.map((m) => m.msg).slice(4), ['c10', 'c11'], 'the sustained rate: 2 per second');
+    clock += 10_000;
+    P.msgs.length = 0;
+    await Q.p2p.send(ids[0]!, new Uint8Array(900).fill(0x61));
+    await Q.p2p.send(ids[0]!, new Uint8Array(200).fill(0x62));
+    await Q.p2p.send(ids[0]!, utf8('small'));
+    await until(() => P.p2p.overBudget().consensus === 8 && count(P, 'small') === 1, 'the 200-byte frame over the byte budget, the small one through');
+    t.same(P.msgs.map((m) => m.msg.length), [900, 5], 'bytes are budgeted too: 900 + 200 > 1000');
+  });
+
+  await t.test('sync: requests and response bytes are budgeted; over budget, the request is refused', async (t) => {
+    const req = utf8('x'.repeat(40)); // answered with 43 bytes
+    t.equal(str(await Q.p2p.requestSync(ids[0]!, req)).length, 43, 'first request served (50 → 7 bytes left)');
+    t.equal(str(await Q.p2p.requestSync(ids[0]!, req)).length, 43, 'second served: a response is charged after it is built (7 → -36)');
+    await t.rejects(Q.p2p.requestSync(ids[0]!, req, 3000), { code: P2P_ERR.STREAM }, 'third refused: response bytes overdrawn');
+    t.equal(P.p2p.overBudget().sync, 1);
+    clock += 4000; // +40 bytes, +3 requests (capped at 3)
+    t.equal(str(await Q.p2p.requestSync(ids[0]!, req)), `re:${'x'.repeat(40)}`, 'served again once refilled');
+    clock += 60_000;
+    for (let i = 0; i < 3; i++) t.equal(str(await Q.p2p.requestSync(ids[0]!, utf8('y'))), 're:y', `small request ${i + 1} of the burst of 3`);
+    await t.rejects(Q.p2p.requestSync(ids[0]!, utf8('y'), 3000), { code: P2P_ERR.STREAM }, 'the fourth is over the request budget');
+    t.equal(P.p2p.overBudget().sync, 2);
+  });
+
+  await t.test('a peer that keeps flooding is banned', async (t) => {
+    const end = Date.now() + 10_000;
+    for (let i = 0; !P.p2p.isBanned(ids[1]!) && Date.now() < end; i++) {
+      await Q.p2p.send(ids[0]!, utf8(`flood${i}`)).catch(() => undefined);
+      await new Promise((r) => setImmediate(r)); // let the sockets move (a send only queues the frame)
+    }
+    t.ok(P.p2p.isBanned(ids[1]!), `banned after ${P.p2p.overBudget().consensus} frames over budget in all`);
+    await until(() => !P.p2p.connectedPeers().includes(ids[1]!), 'and disconnected');
+  });
 });
 
 // A line L1 – L2 – L3: L1 and L3 are not connected, so a tx published at L1 reaches L3 only through L2.
