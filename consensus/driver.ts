@@ -4,7 +4,7 @@
 // evidence. Inputs are fed to the core one at a time from a queue, so the core's order is the
 // driver's order; every output is carried out, in order, before the next input is taken.
 import { step, createState, defaultParams, checkMessageShape, type PbftParams, type PbftState, type Input, type Output, type ConsensusMessage, type Commit } from './core/index.js';
-import { decodeMessage, encodeMessage, signMessage, verifyMessage } from './messages.js';
+import { checkCertifiedBlocks, decodeMessage, encodeMessage, signMessage, verifyMessage } from './messages.js';
 import type { Wal } from './wal.js';
 import type { TxSource } from './txSource.js';
 import type { Application, CommittedBlock } from '../state/application.js';
@@ -179,11 +179,12 @@ export class PbftDriver {
       return;
     }
     if (msg.height < this.state.height) return;
-    // A message verified before (a retransmission, or a replay meant to burn CPU) is not verified again;
+    // A message checked before (its certified blocks, then its signatures) is not checked again: a
+    // retransmission, or a replay meant to burn CPU;
     // it still goes to the core, which drops duplicates cheaply and may need a retransmitted one.
     const key = bytesKey(sha256(raw));
     if (this.verified.get(key) === undefined) {
-      const bad = verifyMessage(this.chainId, this.validators, msg);
+      const bad = checkCertifiedBlocks(msg) ?? verifyMessage(this.chainId, this.validators, msg);
       if (bad) {
         if (peer !== undefined) this.o.penalize?.({ peer }, bad);
         return;

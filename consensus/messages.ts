@@ -6,12 +6,12 @@
 // (a ViewChange's prepared certificate, a NewView's ViewChanges and PrePrepare) keep their own
 // signatures and are verified one by one.
 import { tuple, list, u8, u16, u53, bytes, bytes32, bytes64, optional, str, encode, decode, type Codec } from '../lib/encoding.js';
-import { concatBytes } from '../lib/hex.js';
+import { bytesEqual, concatBytes } from '../lib/hex.js';
 import { DOMAIN } from '../crypto/hash.js';
 import { signFast, verify } from '../crypto/sign.js';
 import { KeyType, type KeyPair } from '../crypto/keys.js';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
-import { commitVoteBytes, MAX_BLOCK_BYTES, MAX_VALIDATORS, type Validator } from '../state/block.js';
+import { blockHash, commitVoteBytes, decodeBlock, MAX_BLOCK_BYTES, MAX_VALIDATORS, type Validator } from '../state/block.js';
 import type { Commit, ConsensusMessage, NewView, PrePrepare, Prepare, PreparedCertificate, ViewChange } from './core/index.js';
 
 const TAG = { PrePrepare: 1, Prepare: 2, Commit: 3, ViewChange: 4, NewView: 5 } as const;
@@ -192,6 +192,35 @@ export function verifyMessage(chainId: string, validators: Validator[], m: Conse
       if (e) return `new-view: ${e}`;
     }
     return one(m.prePrepare);
+  }
+  return undefined;
+}
+
+/**
+ * Checks that every prepared certificate a ViewChange or NewView carries holds the block it
+ * certifies: its PrePrepare's payload decodes to a block whose header hashes to the certified hash.
+ * A correct validator only prepares a block it executed, so a certificate that fails this was
+ * assembled by a faulty one (its primary signed a PrePrepare naming another block's hash); carried
+ * into a NewView it would make the next primary re-propose a block every replica rejects, view
+ * after view. Equal payloads (the same block in several ViewChanges) are decoded once. Returns a
+ * reason, or undefined.
+ */
+export function checkCertifiedBlocks(m: ConsensusMessage): string | undefined {
+  const certs: PreparedCertificate[] = [];
+  if (m.type === 'ViewChange' && m.prepared) certs.push(m.prepared);
+  if (m.type === 'NewView') for (const vc of m.viewChanges) if (vc.prepared) certs.push(vc.prepared);
+  const good: PreparedCertificate[] = [];
+  for (const c of certs) {
+    if (!bytesEqual(c.prePrepare.blockHash, c.blockHash)) return `prepared certificate of validator ${c.prePrepare.from}: PrePrepare names another block`;
+    if (good.some((g) => bytesEqual(g.blockHash, c.blockHash) && bytesEqual(g.prePrepare.payload, c.prePrepare.payload))) continue;
+    let hash: Uint8Array;
+    try {
+      hash = blockHash(decodeBlock(c.prePrepare.payload).header);
+    } catch (e) {
+      return `prepared certificate for view ${c.view}: undecodable block (${e instanceof Error ? e.message : String(e)})`;
+    }
+    if (!bytesEqual(hash, c.blockHash)) return `prepared certificate for view ${c.view}: the block does not hash to the certified hash`;
+    good.push(c);
   }
   return undefined;
 }

@@ -14,7 +14,7 @@ import { defaultModules, indexModules } from '../../../protocols/registry.js';
 import { Mempool } from '../../../mempool/mempool.js';
 import { MemoryKvStore } from '../../../state/kvStore.js';
 import { parseGenesis } from '../../../state/genesis.js';
-import { validatorSetCodec, verifyCommit, type Validator } from '../../../state/block.js';
+import { validatorSetCodec, verifyCommit, encodeBlock, blockHash, type Validator, type BlockHeader } from '../../../state/block.js';
 import { buildModuleTx } from '../../../protocols/txBuilder.js';
 import { KeyType } from '../../../crypto/keys.js';
 import { toHex } from '../../../lib/hex.js';
@@ -254,5 +254,32 @@ t.test('signatures are verified after the cheap checks, and once per distinct me
   driver.deliver(old, 'peer-2');
   t.equal(verifies, 0, 'a stale message is not verified');
   t.equal(penalties.length, before);
+  await driver.stop();
+});
+
+t.test('a prepared certificate whose block does not hash to the certified hash is refused on receipt, before its signatures', async (t) => {
+  const penalties: [unknown, string][] = [];
+  const driver = await standIn({ height: 1, penalize: (culprit, reason) => penalties.push([culprit, reason]) });
+  const header = (stateByte: number): BlockHeader => ({
+    chainId: CHAIN, height: 2, time: GENESIS_TIME + 2, prevHash: new Uint8Array(32).fill(1), proposer: new Uint8Array(20),
+    validatorSetHash: new Uint8Array(32).fill(2), txRoot: new Uint8Array(32).fill(3), stateRoot: new Uint8Array(32).fill(stateByte), resultsRoot: new Uint8Array(32).fill(5),
+  });
+  const certified = header(4);
+  const hash = blockHash(certified);
+  const sig = new Uint8Array(64);
+  // height 2, view 0: the primary is validator 2 (height + view mod 4); backups 0 and 1 prepared
+  const viewChange = (payload: Uint8Array, from: number) => {
+    const pp = signMessage(CHAIN, keys[2]!, { type: 'PrePrepare', from: 2, height: 2, view: 0, blockHash: hash, payload, signature: sig });
+    const prepares = [0, 1].map((i) => signMessage(CHAIN, keys[i]!, { type: 'Prepare', from: i, height: 2, view: 0, blockHash: hash, signature: sig }));
+    return encodeMessage(signMessage(CHAIN, keys[from]!, { type: 'ViewChange', from, height: 2, newView: 1, prepared: { view: 0, blockHash: hash, prePrepare: pp, prepares }, signature: sig } as ConsensusMessage));
+  };
+  // the primary signed a PrePrepare naming `hash` over another block: every signature is valid
+  driver.deliver(viewChange(encodeBlock({ header: header(9), txs: [] }), 0), 'peer-0');
+  driver.deliver(viewChange(new Uint8Array([1, 2, 3]), 1), 'peer-1');
+  driver.deliver(viewChange(encodeBlock({ header: certified, txs: [] }), 2), 'peer-2');
+  await new Promise((r) => setImmediate(r));
+  t.same(penalties.map(([c]) => c), [{ peer: 'peer-0' }, { peer: 'peer-1' }], 'the two bad certificates cost their deliverers; the good one nothing');
+  t.match(penalties[0]![1], /does not hash to the certified hash/);
+  t.match(penalties[1]![1], /undecodable block/);
   await driver.stop();
 });
