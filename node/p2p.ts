@@ -69,7 +69,7 @@ export interface P2pOptions {
    * Per-peer budgets (token buckets, rateLimit.ts). `consensus`: inbound consensus frames and their
    * bytes. `sync`: sync requests served, and the bytes of the responses. What exceeds a budget is
    * dropped before it is decoded (a sync request is refused) and costs the peer
-   * PENALTY.OVER_BUDGET. Defaults: DEFAULT_BUDGETS.
+   * PENALTY.OVER_BUDGET. Defaults: defaultBudgets().
    */
   budgets?: { consensus?: Partial<Budget>; sync?: Partial<Budget> };
   /** Clock of the scores and budgets (tests). Default Date.now. */
