@@ -69,8 +69,10 @@ export class NodeMetrics {
   /** Reports this p2p layer's over-budget counts on every scrape (a PBFT node builds it after the metrics). */
   watchP2p(p: { overBudget(): Record<'consensus' | 'sync', number> }): void {
     this.p2p = p;
-    this.overBudgetSeen.consensus = 0;
-    this.overBudgetSeen.sync = 0;
+    for (const channel of ['consensus', 'sync'] as const) {
+      this.overBudgetSeen[channel] = 0;
+      this.overBudget.inc({ channel }, 0); // both series shown from the start, at 0
+    }
   }
 
   /** Tx arrivals awaiting their commit (tests). */

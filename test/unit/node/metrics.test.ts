@@ -29,6 +29,7 @@ t.test('p2p over-budget counter: the watched p2p layer\'s counts, by channel, at
   };
   t.same(await scrape(), [0, 0], 'nothing before a p2p layer is watched');
   m.watchP2p({ overBudget: () => ({ ...counts }) });
+  t.match(await m.registry.metrics(), /^iotchain_p2p_over_budget_total\{channel="sync"\} 0$/m, 'both series shown at 0 once a p2p layer is watched');
   counts.consensus = 5;
   t.same(await scrape(), [5, 0]);
   counts.consensus = 7;
