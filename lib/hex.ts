@@ -43,6 +43,17 @@ export function bytesKey(b: Uint8Array): string {
   return latin1Slice.call(b, 0, b.length);
 }
 
+/**
+ * The bytes of a `bytesKey` string. Written byte by byte into a fresh array: a short key (≤ 64
+ * bytes) then lives on the V8 heap, where `Buffer.from(s, 'latin1')` took a slice of Buffer's 8 KiB
+ * pool (a new pool, an ArrayBuffer, every few hundred keys) and needed a copy to be a plain array.
+ */
+export function keyBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return plainView(Buffer.concat(parts));
 }

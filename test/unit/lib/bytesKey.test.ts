@@ -1,8 +1,8 @@
-// bytesKey (lib/hex.ts) keys byte-keyed maps on the hot path (overlay, decoded txs, key objects,
+// bytesKey and its inverse keyBytes (lib/hex.ts): keys byte-keyed maps on the hot path (overlay, decoded txs, key objects,
 // accounts): it must be exactly the latin1 string of the bytes a view covers — not of its whole
 // buffer — and distinct bytes must give distinct keys.
 import t from 'tap';
-import { bytesKey } from '../../../lib/hex.js';
+import { bytesKey, keyBytes } from '../../../lib/hex.js';
 import { prng, randInt } from '../../utils/prng.js';
 
 t.test('equals Buffer latin1 of exactly the viewed bytes; injective on a seeded sample', async (t) => {
@@ -22,4 +22,14 @@ t.test('equals Buffer latin1 of exactly the viewed bytes; injective on a seeded 
   t.equal(bad, 0);
   t.equal(bytesKey(new Uint8Array(0)), '');
   t.equal(bytesKey(Uint8Array.of(0, 255, 128)), '\u0000\u00ff\u0080');
+});
+
+t.test('keyBytes inverts bytesKey for every byte value and length', async (t) => {
+  const all = new Uint8Array(256).map((_, i) => i);
+  t.same(keyBytes(bytesKey(all)), all, 'all 256 byte values');
+  t.same(keyBytes(bytesKey(new Uint8Array(0))), new Uint8Array(0), 'empty');
+  const buf = Buffer.from('00ff7f80', 'hex');
+  const back = keyBytes(bytesKey(buf.subarray(1, 3)));
+  t.same([...back], [0xff, 0x7f], 'a view at an offset');
+  t.equal(Object.getPrototypeOf(back), Uint8Array.prototype, 'a plain Uint8Array, not a Buffer');
 });
