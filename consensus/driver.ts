@@ -180,8 +180,8 @@ export class PbftDriver {
     }
     if (msg.height < this.state.height) return;
     // A message checked before (its certified blocks, then its signatures) is not checked again: a
-    // retransmission, or a replay meant to burn CPU;
-    // it still goes to the core, which drops duplicates cheaply and may need a retransmitted one.
+    // retransmission, or a replay meant to burn CPU. It still goes to the core, which drops
+    // duplicates cheaply and may need a retransmitted one.
     const key = bytesKey(sha256(raw));
     if (this.verified.get(key) === undefined) {
       const bad = checkCertifiedBlocks(msg) ?? verifyMessage(this.chainId, this.validators, msg);
@@ -195,7 +195,7 @@ export class PbftDriver {
     this.enqueue(msg);
   }
 
-  /** SHA-256 of the raw messages whose signatures verified against the set in force (cleared when it changes). */
+  /** SHA-256 of the raw messages that passed checkCertifiedBlocks and verifyMessage against the set in force (cleared when it changes). */
   private readonly verified = new TwoGenerationCache<string, true>(4096);
 
   /** The peer each queued network message came from (penalties for what the core rejects in it). */

@@ -12,7 +12,7 @@ import { signFast, verify } from '../crypto/sign.js';
 import { KeyType, type KeyPair } from '../crypto/keys.js';
 import { InvalidMessageError, ERR } from '../lib/errors.js';
 import { blockHash, commitVoteBytes, decodeBlock, MAX_BLOCK_BYTES, MAX_VALIDATORS, type Validator } from '../state/block.js';
-import type { Commit, ConsensusMessage, NewView, PrePrepare, Prepare, PreparedCertificate, ViewChange } from './core/index.js';
+import { certificatesOf, type Commit, type ConsensusMessage, type NewView, type PrePrepare, type Prepare, type PreparedCertificate, type ViewChange } from './core/index.js';
 
 const TAG = { PrePrepare: 1, Prepare: 2, Commit: 3, ViewChange: 4, NewView: 5 } as const;
 const EMPTY_SIG = new Uint8Array(64);
@@ -206,11 +206,8 @@ export function verifyMessage(chainId: string, validators: Validator[], m: Conse
  * reason, or undefined.
  */
 export function checkCertifiedBlocks(m: ConsensusMessage): string | undefined {
-  const certs: PreparedCertificate[] = [];
-  if (m.type === 'ViewChange' && m.prepared) certs.push(m.prepared);
-  if (m.type === 'NewView') for (const vc of m.viewChanges) if (vc.prepared) certs.push(vc.prepared);
   const good: PreparedCertificate[] = [];
-  for (const c of certs) {
+  for (const c of certificatesOf(m)) {
     if (!bytesEqual(c.prePrepare.blockHash, c.blockHash)) return `prepared certificate of validator ${c.prePrepare.from}: PrePrepare names another block`;
     if (good.some((g) => bytesEqual(g.blockHash, c.blockHash) && bytesEqual(g.prePrepare.payload, c.prePrepare.payload))) continue;
     let hash: Uint8Array;

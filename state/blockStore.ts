@@ -20,6 +20,8 @@ export const txLocCodec = tuple<[number, number]>(u53, u53);
 
 const HEAD_KEY = prefixed(PREFIX.META, utf8('head'));
 const h8 = (h: number) => uintBE(h, 8);
+const blockKey = (h: number) => prefixed(PREFIX.BLOCK, h8(h));
+const certKey = (h: number) => prefixed(PREFIX.CERT, h8(h));
 
 function corrupt(what: string, e: unknown): never {
   throw new InternalError(ERR.DB_CORRUPT, `database row ${what} is corrupt: ${(e as Error).message}`);
@@ -53,8 +55,8 @@ export class BlockStore {
   blockOps(block: Block, hash: Uint8Array, txIds: Uint8Array[], encodedResults: Uint8Array[], cert: CommitCertificate, encodedBlock?: Uint8Array): BatchOp[] {
     const h = block.header.height;
     const ops: BatchOp[] = [
-      { type: 'put', key: prefixed(PREFIX.BLOCK, h8(h)), value: encodedBlock ?? encode(blockCodec, block) },
-      { type: 'put', key: prefixed(PREFIX.CERT, h8(h)), value: encode(commitCertificateCodec, cert) },
+      { type: 'put', key: blockKey(h), value: encodedBlock ?? encode(blockCodec, block) },
+      { type: 'put', key: certKey(h), value: encode(commitCertificateCodec, cert) },
       { type: 'put', key: prefixed(PREFIX.RESULTS, h8(h)), value: encodeTxResultsList(encodedResults) },
       { type: 'put', key: prefixed(PREFIX.BLOCK_HASH, hash), value: h8(h) },
     ];
@@ -73,26 +75,26 @@ export class BlockStore {
   }
 
   block(height: number): Block | undefined {
-    return read(this.store, prefixed(PREFIX.BLOCK, h8(height)), blockCodec, `block ${height}`, MAX_BLOCK_BYTES);
+    return read(this.store, blockKey(height), blockCodec, `block ${height}`, MAX_BLOCK_BYTES);
   }
 
   /** The stored bytes of block `height` (its canonical encoding), undecoded: block sync serves them as they are. */
   rawBlock(height: number): Uint8Array | undefined {
-    return this.store.get(prefixed(PREFIX.BLOCK, h8(height)));
+    return this.store.get(blockKey(height));
   }
 
   /** The stored bytes of the certificate of `height`, undecoded. */
   rawCertificate(height: number): Uint8Array | undefined {
-    return this.store.get(prefixed(PREFIX.CERT, h8(height)));
+    return this.store.get(certKey(height));
   }
 
   certificate(height: number): CommitCertificate | undefined {
-    return read(this.store, prefixed(PREFIX.CERT, h8(height)), commitCertificateCodec, `certificate ${height}`);
+    return read(this.store, certKey(height), commitCertificateCodec, `certificate ${height}`);
   }
 
   /** Replaces the stored certificate (e.g. a later, fuller certificate for the same block). */
   certificateOps(cert: CommitCertificate): BatchOp[] {
-    return [{ type: 'put', key: prefixed(PREFIX.CERT, h8(cert.height)), value: encode(commitCertificateCodec, cert) }];
+    return [{ type: 'put', key: certKey(cert.height), value: encode(commitCertificateCodec, cert) }];
   }
 
   results(height: number): TxResult[] | undefined {

@@ -13,6 +13,6 @@ export {
   DEFAULT_TIMEOUT_MAX_EXPONENT,
   DEFAULT_TIMEOUT_MAX_MS,
 } from './params.js';
-export { checkMessageShape, checkNewViewRules, highestCertificate } from './validate.js';
+export { certificatesOf, checkMessageShape, checkNewViewRules, highestCertificate } from './validate.js';
 export { FAULT_REASONS, BENIGN_REASONS } from './types.js';
 export type * from './types.js';

@@ -15,7 +15,7 @@ import {
 } from './round.js';
 import { hex, mapSet, recordVote, reject } from './state.js';
 import type { ConsensusMessage, Input, Output, PbftState, StartInput, StepResult, TimeoutInput } from './types.js';
-import { checkMessageShape, digestOf, viewOf } from './validate.js';
+import { certificatesOf, checkMessageShape, digestOf, viewOf } from './validate.js';
 import { onNewView, onProposalReadyNewView, onViewChange, startViewChange, tryNewView } from './viewChange.js';
 
 export function step(state: PbftState, input: Input): StepResult {
@@ -97,16 +97,8 @@ function buffer(s: PbftState, msg: ConsensusMessage, out: Output[]): PbftState {
 
 /** Block bytes a message carries: its PrePrepare's payload and those of the prepared certificates in it. */
 function payloadBytes(m: ConsensusMessage): number {
-  switch (m.type) {
-    case 'PrePrepare':
-      return m.payload.length;
-    case 'ViewChange':
-      return m.prepared?.prePrepare.payload.length ?? 0;
-    case 'NewView':
-      return m.prePrepare.payload.length + m.viewChanges.reduce((n, vc) => n + payloadBytes(vc), 0);
-    default:
-      return 0;
-  }
+  const own = m.type === 'PrePrepare' ? m.payload.length : m.type === 'NewView' ? m.prePrepare.payload.length : 0;
+  return certificatesOf(m).reduce((n, c) => n + c.prePrepare.payload.length, own);
 }
 
 /** After moving to a new height, handles the buffered messages that now belong to it. */

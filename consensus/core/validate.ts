@@ -130,6 +130,13 @@ export function checkMessageShape(x: unknown, p: PbftParams): Check {
   }
 }
 
+/** The prepared certificates a message carries: a ViewChange's, or those of a NewView's ViewChanges. */
+export function certificatesOf(m: ConsensusMessage): PreparedCertificate[] {
+  if (m.type === 'ViewChange') return m.prepared ? [m.prepared] : [];
+  if (m.type === 'NewView') return m.viewChanges.flatMap((vc) => (vc.prepared ? [vc.prepared] : []));
+  return [];
+}
+
 /** The highest prepared certificate among ViewChanges (ties, impossible with ≤ f faults, broken by hash). */
 export function highestCertificate(vcs: readonly ViewChange[]): PreparedCertificate | undefined {
   let best: PreparedCertificate | undefined;
