@@ -1,8 +1,8 @@
 // PBFT throughput and latency with N validator OS processes on loopback (issue 3, item 11).
 // Run: node --import tsx bench/pbft.ts [--validators 4,7,10,16] [--curve secp256k1|p256|secp256k1,p256]
 //        [--seconds 25] [--warmup 10] [--senders 256] [--window 1] [--batch 100] [--txs N]
-//        [--idle 4] [--block-delay-ms 20] [--timeout-base-ms 3000] [--block-cost-txs 1000]
-//        [--repeat 1] [--json FILE] [--logs DIR] [--log-level info|debug] [--profile] [--node-flags "…"]
+//        [--idle 4] [--block-delay-ms 20] [--block-delay-max-ms 20] [--timeout-base-ms 3000] [--block-cost-txs 1000]
+//        [--max-block-txs N] [--repeat 1] [--json FILE] [--logs DIR] [--log-level info|debug] [--profile] [--node-flags "…"]
 // Per curve: (1) the bound — crypto/sign.ts verify/s on one core, on pre-made signatures (best of
 // three 1 s windows); (2) where a block's CPU time goes, in-process (bench/lib/blockCost.ts); (3) per
 // validator count N: start N `iotchain start` processes (temp homes, removed at the end), wait for
@@ -52,8 +52,11 @@ const BLOCK_COST_TXS = num('block-cost-txs', 1000);
 const WORKERS = num('workers', 2);
 const CONSENSUS = {
   ...(arg('block-delay-ms') !== undefined ? { blockDelayMs: num('block-delay-ms', 20) } : {}),
+  ...(arg('block-delay-max-ms') !== undefined ? { blockDelayMaxMs: num('block-delay-max-ms', 20) } : {}),
   ...(arg('timeout-base-ms') !== undefined ? { timeoutBaseMs: num('timeout-base-ms', 3000) } : {}),
 };
+/** Genesis maxBlockTxs for the run (default: the chain's): compares block sizes under one load. */
+const MAX_BLOCK_TXS = arg('max-block-txs') !== undefined ? num('max-block-txs', 5000, { integer: true, min: 1 }) : undefined;
 const JSON_OUT = arg('json');
 const LOGS_DIR = arg('logs');
 const PROFILE = flag('profile');
@@ -138,7 +141,7 @@ async function waitForBlocks(c: Cluster, height: number, timeoutMs: number): Pro
 async function runOne(type: KeyType, n: number, rep: number, txs: PresignedTx[][], verifyPerS: number): Promise<RunResult> {
   const curve = CURVE_NAMES[type];
   const fund = txs.map((_, i) => `${toChecksumAddress(addr(senderKey({ label: `pbft-${curve}`, type }, i)))}=${10n ** 24n}`);
-  const cluster = await startCluster({ validators: n, chainId: CHAIN_ID, fund, consensus: CONSENSUS, logLevel: LOG_LEVEL, startTimeoutMs: 240_000, nodeFlags: NODE_FLAGS, ...(PROFILE ? { cpuProfile: { intervalUs: 1000 } } : {}) });
+  const cluster = await startCluster({ validators: n, chainId: CHAIN_ID, fund, consensus: CONSENSUS, logLevel: LOG_LEVEL, startTimeoutMs: 240_000, nodeFlags: NODE_FLAGS, ...(MAX_BLOCK_TXS !== undefined ? { genesisParams: { maxBlockTxs: MAX_BLOCK_TXS } } : {}), ...(PROFILE ? { cpuProfile: { intervalUs: 1000 } } : {}) });
   let load: ClosedLoop | undefined;
   try {
     await waitForBlocks(cluster, 2, 60_000 + 15_000 * n); // the first heights can need view changes while peers connect

@@ -7,6 +7,7 @@ import { step, createState, defaultParams, checkMessageShape, type PbftParams, t
 import { checkCertifiedBlocks, decodeMessage, encodeMessage, signMessage, verifyMessage } from './messages.js';
 import type { Wal } from './wal.js';
 import type { TxSource } from './txSource.js';
+import { gatherTxs, gatherLimitMs } from './gather.js';
 import type { Application, CommittedBlock } from '../state/application.js';
 import { decodeBlock, encodeBlock, blockHash, validatorAddress, type Block, type CommitCertificate, type Validator } from '../state/block.js';
 import type { KeyPair } from '../crypto/keys.js';
@@ -53,8 +54,14 @@ export interface DriverOptions {
   maxBlockBytes: number;
   /** A primary with no transaction waits at most this long before proposing an empty block (< the round timeout). */
   emptyBlockIntervalMs?: number;
-  /** A primary with transactions waits this long first, so a burst goes into one block. */
+  /**
+   * A primary with transactions waits this long first, so a burst goes into one block; at view 0 it
+   * waits further steps of this length while transactions keep arriving, up to `blockDelayMaxMs`
+   * (consensus/gather.ts).
+   */
   blockDelayMs?: number;
+  /** The longest a primary at view 0 gathers transactions, and never longer than the last round took (default: `blockDelayMs`, one step). */
+  blockDelayMaxMs?: number;
   now?: () => number;
   timers?: Timers;
   log?: DriverLog;
@@ -97,6 +104,8 @@ export class PbftDriver {
   private readonly log: DriverLog;
   private stopped = false;
   private lastCommitAt = 0;
+  /** The last committed round, header time → commit here (ms): bounds how long the next primary gathers. */
+  private lastRoundMs = 0;
   private wakeProposer: (() => void) | undefined;
 
   constructor(private readonly o: DriverOptions) {
@@ -321,6 +330,7 @@ export class PbftDriver {
         };
         const committed = await this.o.app.commit(block, cert, o.payload); // the payload is the block's canonical encoding
         this.lastCommitAt = (this.o.now ?? Date.now)();
+        this.lastRoundMs = Math.max(0, this.lastCommitAt - block.header.time);
         this.o.wal.reset();
         this.o.txs.update(committed.txIdsHex);
         this.o.onCommit?.(committed, o.view);
@@ -359,7 +369,19 @@ export class PbftDriver {
       });
       this.wakeProposer = undefined;
     }
-    if (this.o.txs.size > 0 && this.o.blockDelayMs) await new Promise<void>((res) => this.timers.set(this.o.blockDelayMs!, res));
+    if (this.o.txs.size > 0 && this.o.blockDelayMs) {
+      const step = this.o.blockDelayMs;
+      await gatherTxs({
+        txs: this.o.txs,
+        stepMs: step,
+        // no longer than the last round took: an unloaded chain's rounds are short, so a steady
+        // trickle of txs (which never pauses for a step) does not hold every block for blockDelayMaxMs
+        maxMs: gatherLimitMs(view, step, this.o.blockDelayMaxMs, this.lastRoundMs),
+        fullAt: this.o.maxBlockTxs,
+        sleep: (ms) => new Promise<void>((res) => this.timers.set(ms, res)),
+        live: () => this.running && this.state.height === height && this.state.view === view,
+      });
+    }
     if (!this.running || this.state.height !== height || this.state.view !== view) return;
     if (this.o.app.info().height + 1 !== height) return; // a sync moved us on; the core will hear Synced
     const p = await this.o.app.prepareProposal({

@@ -41,6 +41,7 @@ export class Mempool {
   private readonly bySender = new Map<string, Map<number, Entry>>();
   private bytes = 0;
   private seq = 0;
+  private admittedCount = 0;
   readonly maxTxs: number;
   readonly maxBytes: number;
   readonly nonceWindow: number;
@@ -53,6 +54,11 @@ export class Mempool {
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Transactions admitted so far (a replacement by a higher fee counts; refusals do not). Only grows. */
+  get admitted(): number {
+    return this.admittedCount;
   }
 
   get sizeBytes(): number {
@@ -95,6 +101,7 @@ export class Mempool {
     this.bytes += raw.length;
     const tail = this.tails.get(tx.senderHex);
     if (!tail || tx.body.nonce > tail.tx.body.nonce) this.setTail(e);
+    this.admittedCount++;
     return tx;
   }
 

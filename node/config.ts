@@ -20,7 +20,7 @@ export interface NodeConfig {
    * other (devnet, a consortium). 'mesh': gossipsub's relaying mesh, for sparse topologies.
    */
   p2p: { host: string; port: number; peers: string[]; txRelay: 'flood' | 'mesh' };
-  consensus: { blockDelayMs: number; emptyBlockIntervalMs: number; timeoutBaseMs: number; timeoutMaxMs: number };
+  consensus: { blockDelayMs: number; blockDelayMaxMs: number; emptyBlockIntervalMs: number; timeoutBaseMs: number; timeoutMaxMs: number };
   mempool: { maxTxs: number; maxBytes: number; nonceWindow: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   /** Prometheus endpoint (GET /metrics); port 0 picks a free port, -1 turns it off. */
@@ -31,7 +31,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   moniker: 'node',
   rpc: { host: '127.0.0.1', port: 26657 },
   p2p: { host: '127.0.0.1', port: 26656, peers: [], txRelay: 'flood' },
-  consensus: { blockDelayMs: 20, emptyBlockIntervalMs: 1000, timeoutBaseMs: 3000, timeoutMaxMs: 30_000 },
+  consensus: { blockDelayMs: 20, blockDelayMaxMs: 250, emptyBlockIntervalMs: 1000, timeoutBaseMs: 3000, timeoutMaxMs: 30_000 },
   mempool: { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, nonceWindow: 256 },
   log: { level: 'info' },
   metrics: { host: '127.0.0.1', port: 26660 },
@@ -59,7 +59,7 @@ export function parseConfig(json: unknown, file = 'config.json'): NodeConfig {
   const sections: Record<string, string[]> = {
     rpc: ['host', 'port'],
     p2p: ['host', 'port', 'peers', 'txRelay'],
-    consensus: ['blockDelayMs', 'emptyBlockIntervalMs', 'timeoutBaseMs', 'timeoutMaxMs'],
+    consensus: ['blockDelayMs', 'blockDelayMaxMs', 'emptyBlockIntervalMs', 'timeoutBaseMs', 'timeoutMaxMs'],
     mempool: ['maxTxs', 'maxBytes', 'nonceWindow'],
     log: ['level'],
     metrics: ['host', 'port'],
@@ -115,6 +115,9 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
   const c = parseConfig(await readJson(f), f);
   if (c.consensus.emptyBlockIntervalMs >= c.consensus.timeoutBaseMs) {
     throw new InvalidMessageError(ERR.CONFIG, `${f}: consensus.emptyBlockIntervalMs must be below consensus.timeoutBaseMs (an idle primary would be voted out)`);
+  }
+  if (c.consensus.blockDelayMaxMs >= c.consensus.timeoutBaseMs) {
+    throw new InvalidMessageError(ERR.CONFIG, `${f}: consensus.blockDelayMaxMs must be below consensus.timeoutBaseMs (a primary still gathering transactions would be voted out)`);
   }
   return c;
 }

@@ -171,6 +171,7 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
       maxBlockBytes: genesis.params.maxBlockBytes,
       emptyBlockIntervalMs: config.consensus.emptyBlockIntervalMs,
       blockDelayMs: config.consensus.blockDelayMs,
+      blockDelayMaxMs: config.consensus.blockDelayMaxMs,
       now: opts.now,
       log: plog,
       onCommit,

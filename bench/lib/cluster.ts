@@ -13,6 +13,7 @@ import { BIN, freePortBlock } from '../../test/utils/proc.js';
 
 export interface ConsensusSettings {
   blockDelayMs?: number;
+  blockDelayMaxMs?: number;
   emptyBlockIntervalMs?: number;
   timeoutBaseMs?: number;
   timeoutMaxMs?: number;
@@ -30,6 +31,8 @@ export interface ClusterOptions {
   cpuProfile?: { intervalUs: number };
   /** Extra Node.js flags for the validator processes (e.g. V8 heap settings to compare). */
   nodeFlags?: string[];
+  /** Genesis params to override (e.g. `maxBlockTxs`, to compare block sizes under one load). */
+  genesisParams?: Record<string, number | string>;
 }
 
 /** One parsed pino line of a validator's output. */
@@ -183,6 +186,11 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       config.consensus = { ...config.consensus, ...o.consensus };
       config.log = { ...config.log, level: o.logLevel ?? 'info' };
       await writeJson(file, config);
+      if (o.genesisParams) {
+        const g = JSON.parse(await readFile(paths(home).genesis, 'utf8')) as { params: Record<string, unknown> };
+        g.params = { ...g.params, ...o.genesisParams };
+        await writeJson(paths(home).genesis, g);
+      }
     }
     const flags = [...VALIDATOR_NODE_FLAGS, ...(o.nodeFlags ?? []), ...(o.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cluster.profileDir}`, `--cpu-prof-interval=${o.cpuProfile.intervalUs}`] : [])];
     for (const home of homes) {

@@ -34,6 +34,18 @@ t.test('admission: dedup, nonce window, nonce taken, replace by fee', async (t) 
   t.equal(code(() => m.add(transferTx(alice, addr(bob), 2n, 0, 5n))), 'ACCEPTED', 'replace by higher fee');
   t.equal(m.size, 1);
   t.equal(code(() => m.add(transferTx(alice, addr(bob), 1n, 0, 0n))), 'TX_FEE_TOO_LOW');
+  t.equal(m.admitted, 2, 'admitted counts the first tx and its replacement, not the four refusals');
+});
+
+t.test('admitted only grows: removal by commit or drop does not lower it', async (t) => {
+  const { m } = await setup();
+  const txs = [0, 1, 2].map((n) => transferTx(alice, addr(bob), 1n, n, 1n));
+  for (const tx of txs) m.add(tx);
+  t.equal(m.admitted, 3);
+  m.drop([txs[2]!]);
+  m.update([decodeTx(txs[0]!).idHex]);
+  t.equal(m.size, 1);
+  t.equal(m.admitted, 3);
 });
 
 t.test('reap takes contiguous nonces per sender, round robin, within limits', async (t) => {

@@ -34,6 +34,8 @@ t.test('bad fields get a clear error naming the field', async (t) => {
     [{ consensus: { timeoutBaseMs: '3000' } }, /consensus.timeoutBaseMs must be a non-negative integer/],
     [{ log: { level: 'loud' } }, /log.level must be one of/],
     [{ moniker: 'has space' }, /moniker must be 1-64/],
+    [{ consensus: { blockDelayMaxMs: 1.5 } }, /consensus.blockDelayMaxMs must be a non-negative integer/],
+    [{ consensus: { blockDelayMaxMs: '200' } }, /consensus.blockDelayMaxMs must be a non-negative integer/],
   ];
   for (const [json, msg] of cases) {
     t.throws(() => parseConfig(json, 'cfg.json'), { code: ERR.CONFIG, message: msg }, JSON.stringify(json));
@@ -49,6 +51,10 @@ t.test('loadConfig: unreadable, not JSON, an idle primary voted out', async (t) 
   await t.rejects(loadConfig(home), { code: ERR.CONFIG, message: /config\.json is not valid JSON/ });
   await writeFile(join(home, 'config.json'), JSON.stringify({ consensus: { emptyBlockIntervalMs: 3000, timeoutBaseMs: 3000 } }));
   await t.rejects(loadConfig(home), { code: ERR.CONFIG, message: /emptyBlockIntervalMs must be below consensus.timeoutBaseMs/ });
+  await writeFile(join(home, 'config.json'), JSON.stringify({ consensus: { blockDelayMaxMs: 500, emptyBlockIntervalMs: 400, timeoutBaseMs: 500 } }));
+  await t.rejects(loadConfig(home), { code: ERR.CONFIG, message: /blockDelayMaxMs must be below consensus.timeoutBaseMs/ }, 'a primary gathering past the round timeout');
+  await writeFile(join(home, 'config.json'), JSON.stringify({ consensus: { blockDelayMaxMs: 499, emptyBlockIntervalMs: 400, timeoutBaseMs: 500 } }));
+  t.equal((await loadConfig(home)).consensus.blockDelayMaxMs, 499);
   await writeFile(join(home, 'config.json'), JSON.stringify({ p2p: { txRelay: 'mesh' } }));
   t.equal((await loadConfig(home)).p2p.txRelay, 'mesh');
 });
