@@ -6,7 +6,7 @@
 // copied to DIR at the end (the samples cover start-up too: cut by time when reading them).
 import '../lib/polyfill.js';
 import { cp } from 'node:fs/promises';
-import { arg, num } from './lib/args.js';
+import { arg, num, finishArgs } from './lib/args.js';
 import { startCluster } from './lib/cluster.js';
 import { processCpuSeconds } from './lib/cpu.js';
 import { RpcClient } from '../rpc/client.js';
@@ -14,6 +14,7 @@ import { RpcClient } from '../rpc/client.js';
 const N = num('validators', 4, { integer: true, min: 2 });
 const SECONDS = num('seconds', 15, { integer: true, min: 1 });
 const PROFILE_DIR = arg('profile');
+finishArgs(import.meta.url);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)); // a measurement window, not a test wait
 
 const cluster = await startCluster({ validators: N, chainId: 'bench-idle', fund: [], startTimeoutMs: 120_000, consensus: { emptyBlockIntervalMs: 0 }, ...(PROFILE_DIR ? { cpuProfile: { intervalUs: 200 } } : {}) });
