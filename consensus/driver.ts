@@ -56,8 +56,7 @@ export interface DriverOptions {
   emptyBlockIntervalMs?: number;
   /**
    * A primary with transactions waits this long first, so a burst goes into one block; at view 0 it
-   * waits further steps of this length while transactions keep arriving, up to `blockDelayMaxMs`
-   * (consensus/gather.ts).
+   * waits on while transactions keep arriving, up to `blockDelayMaxMs` (consensus/gather.ts).
    */
   blockDelayMs?: number;
   /** The longest a primary at view 0 gathers transactions, and never longer than the last round took (default: `blockDelayMs`, one step). */
@@ -106,6 +105,9 @@ export class PbftDriver {
   private lastCommitAt = 0;
   /** The last committed round, header time → commit here (ms): bounds how long the next primary gathers. */
   private lastRoundMs = 0;
+  /** Mempool admissions counted at the last commit, and that block's tx count: a primary has gathered enough once as many more arrived. */
+  private admittedAtCommit = 0;
+  private lastBlockTxs = 0;
   private wakeProposer: (() => void) | undefined;
 
   constructor(private readonly o: DriverOptions) {
@@ -331,6 +333,8 @@ export class PbftDriver {
         const committed = await this.o.app.commit(block, cert, o.payload); // the payload is the block's canonical encoding
         this.lastCommitAt = (this.o.now ?? Date.now)();
         this.lastRoundMs = Math.max(0, this.lastCommitAt - block.header.time);
+        this.admittedAtCommit = this.o.txs.admitted;
+        this.lastBlockTxs = committed.txIdsHex.length;
         this.o.wal.reset();
         this.o.txs.update(committed.txIdsHex);
         this.o.onCommit?.(committed, o.view);
@@ -374,6 +378,8 @@ export class PbftDriver {
       await gatherTxs({
         txs: this.o.txs,
         stepMs: step,
+        tickMs: Math.max(1, Math.floor(step / 4)),
+        ...(this.lastBlockTxs > 0 ? { enough: this.admittedAtCommit + this.lastBlockTxs } : {}),
         // no longer than the last round took: an unloaded chain's rounds are short, so a steady
         // trickle of txs (which never pauses for a step) does not hold every block for blockDelayMaxMs
         maxMs: gatherLimitMs(view, step, this.o.blockDelayMaxMs, this.lastRoundMs),

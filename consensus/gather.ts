@@ -4,21 +4,31 @@
 // some tens of ms later: RPC admission at one validator, gossip, admission at the primary. A short
 // fixed delay proposes before that burst has arrived, so it waits a whole extra round and each
 // block holds only about half of the transactions in flight (BENCHMARKS.md, session 9). So the
-// primary waits `stepMs`, then another step for as long as transactions kept arriving during the
-// last one, `maxMs` in all at most, and stops early once a full block is ready. Nothing arriving
-// (an idle chain, a lone transaction) costs one step, as a fixed delay did. The driver bounds
+// primary waits `stepMs`, then for as long as transactions keep arriving (it stops once none has
+// come for `stepMs`), `maxMs` in all at most; it stops early once a full block is ready, or once as
+// many transactions have arrived since the last commit as that block held (`enough`: the burst is
+// in, and the quiet step is not waited out). Nothing arriving (an idle chain, a lone transaction)
+// costs one step, as a fixed delay did. The driver bounds
 // `maxMs` by the last round's duration as well, so that a steady trickle, which never pauses for a
 // step, delays a block by at most about one (short, unloaded) round.
 import type { TxSource } from './txSource.js';
 
 export interface GatherOptions {
   txs: Pick<TxSource, 'size' | 'admitted'>;
-  /** The first wait, and the quiet step that ends the gathering (≤ 0: no wait at all). */
+  /** The least it waits (unless `enough` is reached first), and the quiet time that ends the gathering (≤ 0: no wait at all). */
   stepMs: number;
+  /** How often it looks at the mempool (default and at most: `stepMs`). */
+  tickMs?: number;
   /** The most it waits in all (at least one step). */
   maxMs: number;
   /** A block is full at this many transactions: no point in waiting for more. */
   fullAt: number;
+  /**
+   * Stop once `txs.admitted` reaches this: the driver sets it to as many transactions as the block
+   * just committed held, counted from that commit (the burst a commit releases is about that size,
+   * and in a steady stream so is what one block interval brings).
+   */
+  enough?: number;
   sleep(ms: number): Promise<void>;
   /** False once the proposal is moot (the driver stopped, or moved to another height or view). */
   live(): boolean;
@@ -28,13 +38,22 @@ export interface GatherOptions {
 export async function gatherTxs(o: GatherOptions): Promise<number> {
   if (!(o.stepMs > 0)) return 0;
   const max = Math.max(o.stepMs, o.maxMs);
+  const tick = Math.min(o.stepMs, Math.max(1, o.tickMs ?? o.stepMs));
   let waited = 0;
+  let lastArrival = 0; // when (in ms waited) an arrival was last seen
+  let seen = o.txs.admitted;
   for (;;) {
-    const before = o.txs.admitted;
-    const step = Math.min(o.stepMs, max - waited);
-    await o.sleep(step);
-    waited += step;
-    if (waited >= max || !o.live() || o.txs.size >= o.fullAt || o.txs.admitted === before) return waited;
+    const t = Math.min(tick, max - waited);
+    await o.sleep(t);
+    waited += t;
+    const admitted = o.txs.admitted;
+    if (admitted !== seen) {
+      seen = admitted;
+      lastArrival = waited;
+    }
+    if (waited >= max || !o.live() || o.txs.size >= o.fullAt) return waited;
+    if (o.enough !== undefined && admitted >= o.enough) return waited;
+    if (waited >= o.stepMs && waited - lastArrival >= o.stepMs) return waited;
   }
 }
 

@@ -5,7 +5,7 @@ import { gatherTxs, gatherLimitMs, type GatherOptions } from '../../../consensus
  * A virtual clock: `arrivals(t)` says how many txs have been admitted by virtual time t (ms); each
  * sleep advances the clock and records its length.
  */
-function harness(arrivals: (t: number) => number, o: Partial<Omit<GatherOptions, 'txs' | 'sleep'>> & { live?: () => boolean } = {}) {
+function harness(arrivals: (t: number) => number, o: Partial<Omit<GatherOptions, 'txs' | 'sleep'>> = {}) {
   let now = 0;
   const sleeps: number[] = [];
   const txs = {
@@ -22,6 +22,8 @@ function harness(arrivals: (t: number) => number, o: Partial<Omit<GatherOptions,
       stepMs: o.stepMs ?? 20,
       maxMs: o.maxMs ?? 200,
       fullAt: o.fullAt ?? 1_000_000,
+      ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
+      ...(o.enough !== undefined ? { enough: o.enough } : {}),
       sleep: async (ms) => {
         sleeps.push(ms);
         now += ms;
@@ -68,6 +70,24 @@ t.test('stepMs ≤ 0: no wait at all; maxMs below one step: one step', async (t)
   t.same(none.sleeps, []);
   const one = harness((now) => now, { stepMs: 20, maxMs: 5 });
   t.equal(await one.run(), 20);
+});
+
+t.test('finer ticks: the gathering ends stepMs after the last arrival seen, not at a step boundary', async (t) => {
+  // 100 txs by t = 50 (2 per ms), looked at every 5 ms: the last arrival is seen at 50, quiet from 50 to 70
+  const h = harness((now) => Math.min(100, 2 * now), { tickMs: 5 });
+  t.equal(await h.run(), 70);
+  t.ok(h.sleeps.every((ms) => ms === 5), 'every wait is one tick');
+});
+
+t.test('enough: stops as soon as as many txs arrived as the last block held, without the quiet step', async (t) => {
+  const burst = harness((now) => Math.min(100, 2 * now), { tickMs: 5, enough: 100 });
+  t.equal(await burst.run(), 50, 'the 100th tx is there at t = 50: no 20 ms of quiet waited out');
+  const before = harness(() => 100, { tickMs: 5, enough: 100 });
+  t.equal(await before.run(), 5, 'already reached (the burst beat the commit here): one tick');
+  const short = harness((now) => Math.min(60, 2 * now), { tickMs: 5, enough: 100 });
+  t.equal(await short.run(), 50, 'a smaller burst than the last block: the quiet rule ends it (last arrival seen at 30)');
+  const stream = harness((now) => now, { tickMs: 5, enough: 1000, maxMs: 120 });
+  t.equal(await stream.run(), 120, 'a steady stream that never reaches it: maxMs');
 });
 
 t.test('gatherLimitMs: blockDelayMaxMs bounded by the last round, one step after a view change', async (t) => {
