@@ -4,13 +4,13 @@
 // some tens of ms later: RPC admission at one validator, gossip, admission at the primary. A short
 // fixed delay proposes before that burst has arrived, so it waits a whole extra round and each
 // block holds only about half of the transactions in flight (BENCHMARKS.md, session 9). So the
-// primary waits `stepMs`, then for as long as transactions keep arriving (it stops once none has
-// come for `stepMs`), `maxMs` in all at most; it stops early once a full block is ready, or once as
-// many transactions have arrived since the last commit as that block held (`enough`: the burst is
-// in, and the quiet step is not waited out). Nothing arriving (an idle chain, a lone transaction)
-// costs one step, as a fixed delay did. The driver bounds
-// `maxMs` by the last round's duration as well, so that a steady trickle, which never pauses for a
-// step, delays a block by at most about one (short, unloaded) round.
+// primary waits for as long as transactions keep arriving: it stops once none has come for
+// `stepMs` (and never before `stepMs`), once a full block is ready, once as many transactions have
+// arrived since the last commit as that block held (`enough`: the burst is in, no quiet time is
+// waited out), or after `maxMs`. Nothing arriving (an idle chain, a lone transaction) costs one
+// step, as a fixed delay did. The driver bounds `maxMs` by the last round's duration as well, so
+// that a steady trickle, which never pauses for a step, delays a block by at most about one
+// (short, unloaded) round.
 import type { TxSource } from './txSource.js';
 
 export interface GatherOptions {
