@@ -7,7 +7,7 @@ import { step, createState, defaultParams, checkMessageShape, type PbftParams, t
 import { checkCertifiedBlocks, decodeMessage, encodeMessage, signMessage, verifyMessage } from './messages.js';
 import type { Wal } from './wal.js';
 import type { TxSource } from './txSource.js';
-import { gatherTxs, gatherLimitMs } from './gather.js';
+import { gatherTxs, gatherPlan } from './gather.js';
 import type { Application, CommittedBlock } from '../state/application.js';
 import { decodeBlock, encodeBlock, blockHash, validatorAddress, type Block, type CommitCertificate, type Validator } from '../state/block.js';
 import type { KeyPair } from '../crypto/keys.js';
@@ -374,15 +374,11 @@ export class PbftDriver {
       this.wakeProposer = undefined;
     }
     if (this.o.txs.size > 0 && this.o.blockDelayMs) {
-      const step = this.o.blockDelayMs;
+      // gather the burst a commit releases (consensus/gather.ts: when to stop, and the bounds)
+      const plan = gatherPlan({ view, stepMs: this.o.blockDelayMs, blockDelayMaxMs: this.o.blockDelayMaxMs, lastRoundMs: this.lastRoundMs, admittedAtCommit: this.admittedAtCommit, lastBlockTxs: this.lastBlockTxs });
       await gatherTxs({
         txs: this.o.txs,
-        stepMs: step,
-        tickMs: Math.max(1, Math.floor(step / 4)),
-        ...(this.lastBlockTxs > 0 ? { enough: this.admittedAtCommit + this.lastBlockTxs } : {}),
-        // no longer than the last round took: an unloaded chain's rounds are short, so a steady
-        // trickle of txs (which never pauses for a step) does not hold every block for blockDelayMaxMs
-        maxMs: gatherLimitMs(view, step, this.o.blockDelayMaxMs, this.lastRoundMs),
+        ...plan,
         fullAt: this.o.maxBlockTxs,
         sleep: (ms) => new Promise<void>((res) => this.timers.set(ms, res)),
         live: () => this.running && this.state.height === height && this.state.view === view,

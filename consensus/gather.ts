@@ -57,6 +57,34 @@ export async function gatherTxs(o: GatherOptions): Promise<number> {
   }
 }
 
+/** What the driver knows when it proposes (consensus/driver.ts). */
+export interface GatherContext {
+  view: number;
+  /** `blockDelayMs`. */
+  stepMs: number;
+  blockDelayMaxMs: number | undefined;
+  /** The last committed round here, header time → commit (ms; 0 before the first). */
+  lastRoundMs: number;
+  /** `txs.admitted` when that block was committed, and how many txs it held. */
+  admittedAtCommit: number;
+  lastBlockTxs: number;
+}
+
+/**
+ * The timing part of GatherOptions: look every quarter step; stop once as many txs arrived since
+ * the last commit as that block held (not after an empty block: nothing to go by); at view 0 wait
+ * at most `blockDelayMaxMs` and no longer than the last round took (at least one step), after a
+ * view change, when the round is already late, one step.
+ */
+export function gatherPlan(c: GatherContext): Pick<GatherOptions, 'stepMs' | 'tickMs' | 'maxMs' | 'enough'> {
+  return {
+    stepMs: c.stepMs,
+    tickMs: Math.max(1, Math.floor(c.stepMs / 4)),
+    maxMs: gatherLimitMs(c.view, c.stepMs, c.blockDelayMaxMs, c.lastRoundMs),
+    ...(c.lastBlockTxs > 0 ? { enough: c.admittedAtCommit + c.lastBlockTxs } : {}),
+  };
+}
+
 /**
  * The most a primary gathers at (height, view): at view 0, `blockDelayMaxMs` but no longer than the
  * last round took (at least one step); after a view change, when the round is already late, one step.

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { gatherTxs, gatherLimitMs, type GatherOptions } from '../../../consensus/gather.js';
+import { gatherTxs, gatherLimitMs, gatherPlan, type GatherOptions } from '../../../consensus/gather.js';
 
 /**
  * A virtual clock: `arrivals(t)` says how many txs have been admitted by virtual time t (ms); each
@@ -96,4 +96,12 @@ t.test('gatherLimitMs: blockDelayMaxMs bounded by the last round, one step after
   t.equal(gatherLimitMs(0, 20, 250, 5), 20, 'at least one step');
   t.equal(gatherLimitMs(0, 20, undefined, 150), 20, 'no blockDelayMaxMs: one step, as before');
   t.equal(gatherLimitMs(1, 20, 250, 150), 20, 'view > 0: the round is late already');
+});
+
+t.test('gatherPlan: what the driver passes for a proposal', async (t) => {
+  const base = { view: 0, stepMs: 20, blockDelayMaxMs: 250, lastRoundMs: 150, admittedAtCommit: 1000, lastBlockTxs: 512 };
+  t.same(gatherPlan(base), { stepMs: 20, tickMs: 5, maxMs: 150, enough: 1512 }, 'a loaded chain: the burst of the last block\'s size, within the last round');
+  t.same(gatherPlan({ ...base, lastBlockTxs: 0 }), { stepMs: 20, tickMs: 5, maxMs: 150 }, 'after an empty block: no target, the quiet rule and the bound');
+  t.same(gatherPlan({ ...base, view: 2 }), { stepMs: 20, tickMs: 5, maxMs: 20, enough: 1512 }, 'after a view change: one step at most');
+  t.same(gatherPlan({ ...base, stepMs: 3, blockDelayMaxMs: undefined }), { stepMs: 3, tickMs: 1, maxMs: 3, enough: 1512 }, 'a tick is at least 1 ms; no blockDelayMaxMs: one step');
 });
