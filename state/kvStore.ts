@@ -2,7 +2,7 @@
 // getSync is ~7× faster than awaiting get, and synchronous reads keep handlers simple); writes go in
 // atomic batches; range reads are async iterators in key order.
 import { Level } from 'level';
-import { compareBytes, bytesKey, plainView as view } from '../lib/hex.js';
+import { compareBytes, bytesKey, keyBytes, plainView as view } from '../lib/hex.js';
 import { InternalError, ERR } from '../lib/errors.js';
 import { TwoGenerationCache } from '../lib/twoGenCache.js';
 import { PREFIX } from './prefixes.js';
@@ -156,7 +156,7 @@ export class MemoryKvStore implements KvStore {
 
   async *range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
     let keys = [...this.map.keys()]
-      .map((k) => new Uint8Array(Buffer.from(k, 'binary')))
+      .map(keyBytes)
       .filter((k) => (!opts.gte || compareBytes(k, opts.gte) >= 0) && (!opts.lt || compareBytes(k, opts.lt) < 0))
       .sort(compareBytes);
     if (opts.reverse) keys = keys.reverse();
