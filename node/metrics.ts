@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { Registry, Gauge, Counter, Histogram, collectDefaultMetrics } from 'prom-client';
 import { TwoGenerationCache } from '../lib/twoGenCache.js';
+import type { P2p } from './p2p.js';
 
 /** Tx arrival times the commit-latency metric holds at most. */
 export const TX_ENTERED_MAX = 100_000;
@@ -30,7 +31,7 @@ export class NodeMetrics {
   readonly mempoolBytes: Gauge = new Gauge({ name: 'iotchain_mempool_bytes', help: 'bytes of transactions in the mempool', registers: [this.registry], collect: (): void => void (this.mempool && this.mempoolBytes.set(this.mempool.sizeBytes)) });
   readonly peers = new Gauge({ name: 'iotchain_p2p_peers', help: 'connected libp2p peers', registers: [this.registry] });
   /** The p2p layer whose over-budget counts the counter below reports; read at scrape time. */
-  private p2p: { overBudget(): Record<'consensus' | 'sync', number> } | undefined;
+  private p2p: Pick<P2p, 'overBudget'> | undefined;
   private readonly overBudgetSeen = { consensus: 0, sync: 0 };
   readonly overBudget: Counter = new Counter({
     name: 'iotchain_p2p_over_budget_total',
@@ -67,7 +68,7 @@ export class NodeMetrics {
   }
 
   /** Reports this p2p layer's over-budget counts on every scrape (a PBFT node builds it after the metrics). */
-  watchP2p(p: { overBudget(): Record<'consensus' | 'sync', number> }): void {
+  watchP2p(p: Pick<P2p, 'overBudget'>): void {
     this.p2p = p;
     for (const channel of ['consensus', 'sync'] as const) {
       this.overBudgetSeen[channel] = 0;
