@@ -8,7 +8,8 @@
 // Every inbound message is size-checked from its length prefix before its body is buffered; an
 // oversize or undecodable frame, or a message a handler rejects with InvalidMessageError, scores the
 // sender down (peerScore.ts); past the threshold the peer is disconnected and refused for a while.
-// Knows nothing of consensus: messages are opaque bytes.
+// Yamux returns receive credit once half a stream's window is used, not after every frame
+// (yamuxWindow.ts). Knows nothing of consensus: messages are opaque bytes.
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
@@ -24,6 +25,7 @@ import { PeerScores, DEFAULT_PENALTY, type PeerScoreOptions } from './peerScore.
 import { PeerBudgets, type Budget } from './rateLimit.js';
 import { OutboundChannels, receiveFrames, request, respond, badFrameOf, type BadFrame } from './p2pProtocols.js';
 import { TxBatcher, decodeTxBatch, maxBatchBytes, DEFAULT_TX_BATCH, type TxBatchLimits } from './txBatch.js';
+import { installYamuxHalfWindowUpdates } from './yamuxWindow.js';
 import type { Log } from '../lib/log.js';
 import { SYNC_MAX_REQUEST_BYTES } from '../consensus/sync.js';
 
@@ -274,6 +276,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   };
 
   const ip = opts.host.includes(':') ? 'ip6' : 'ip4';
+  installYamuxHalfWindowUpdates(); // a window update per half window, not per frame (yamuxWindow.ts)
   const libp2p: Libp2p<Services> = await createLibp2p<Services>({
     start: false,
     privateKey: key,

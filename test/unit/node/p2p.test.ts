@@ -115,6 +115,20 @@ t.test('p2p among four validators', async (t) => {
     await t.rejects(B.p2p.send('16Uiu2HAmUnknownPeerUnknownPeerUnknownPeerUnknownPeer1', utf8('x')), 'an unknown peer id is refused');
   });
 
+  await t.test('many yamux windows of data on one stream arrive whole and in order (credit returned per half window)', async (t) => {
+    // a 256 KiB window: 3 MiB, then 40 × 100 KiB sent at once, need dozens of window updates
+    const body = (tag: string, n: number) => tag + ':' + String.fromCharCode(97 + (n % 26)).repeat(n - tag.length - 1);
+    const sent = [body('w-big', 3 * 1024 * 1024), ...Array.from({ length: 40 }, (_, i) => body(`w-${i}`, 100 * 1024 + i))];
+    await Promise.all(sent.map((m) => B.p2p.send(ID.D, utf8(m))));
+    await until(() => D.msgs.some((m) => m.msg.startsWith('w-39:')), 'the last of them');
+    const got = D.msgs.filter((m) => m.msg.startsWith('w-'));
+    t.equal(got.length, sent.length, 'every message once');
+    t.ok(
+      got.every((m, i) => m.msg === sent[i] && m.from === ID.B),
+      'byte for byte, in the order sent',
+    );
+  });
+
   await t.test('publishTx reaches all the others through gossipsub; an invalid tx scores its relayer down', async (t) => {
     await until(() => all().every((n) => n.p2p.gossipPeers().length === 3), 'tx topic subscriptions');
     await B.p2p.publishTx(utf8('tx-1'));
