@@ -2,7 +2,11 @@
 // Signing uses @noble/curves. Verification, after our own low-s and range check (OpenSSL accepts
 // high-s signatures that noble rejects: without the check two nodes could disagree on a
 // transaction's validity):
-// - P-256: node:crypto (OpenSSL, 3–5× faster than noble here);
+// - P-256: OpenSSL's ECDSA_do_verify through our small N-API addon (native/p256verify.c, built by
+//   `npm install` where a compiler and Node's headers exist): ~8 % less validator CPU per tx than
+//   node:crypto's verify, which sets up an EVP context per call (BENCHMARKS.md, session 10). Where
+//   it is not built, node:crypto (OpenSSL too, 3–5× faster than noble here); the tests check that
+//   both give the same answer;
 // - secp256k1: libsecp256k1 through the `secp256k1` package's N-API binding (prebuilt for
 //   linux-x64, darwin-arm64, win32-x64): ~20,000 verifications/s here against ~3,100/s for
 //   OpenSSL, whose secp256k1 is generic code (BENCHMARKS.md). Where the binding cannot load, OpenSSL
@@ -114,6 +118,42 @@ const secp256k1Native = loadSecp256k1();
 /** Which implementation verifies secp256k1 signatures in this process. */
 export const SECP256K1_VERIFIER: 'libsecp256k1' | 'openssl' = secp256k1Native ? 'libsecp256k1' : 'openssl';
 
+interface P256Binding {
+  /** A parsed key, or null when the 33 bytes are not a point of the curve. */
+  importKey(publicKey: Uint8Array): object | null;
+  verify(key: object, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** native/p256verify.c, or undefined where `npm install` did not build it (or IOTCHAIN_P256=openssl). */
+function loadP256(): P256Binding | undefined {
+  if (process.env.IOTCHAIN_P256 === 'openssl') return undefined;
+  try {
+    return createRequire(import.meta.url)('../native/build/Release/p256verify.node') as P256Binding;
+  } catch {
+    return undefined;
+  }
+}
+const p256Native = loadP256();
+
+/** Which implementation verifies P-256 signatures in this process. */
+export const P256_VERIFIER: 'native' | 'openssl' = p256Native ? 'native' : 'openssl';
+
+/** Parsed keys of the native verifier (null: not a curve point), cached like the KeyObjects. */
+const nativeKeys = new TwoGenerationCache<string, object | null>(20_000);
+
+/** The native P-256 path. Exported for the differential test; callers use `verify`. */
+export function verifyP256Native(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (!p256Native) throw new Error('the native P-256 verifier is not built (npm install builds native/p256verify.c)');
+  if (publicKey.length !== 33 || !isLowS(KeyType.p256, signature)) return false;
+  const id = bytesKey(publicKey);
+  let k = nativeKeys.get(id);
+  if (k === undefined) {
+    k = p256Native.importKey(publicKey);
+    nativeKeys.set(id, k);
+  }
+  return k !== null && p256Native.verify(k, message, signature);
+}
+
 /**
  * Verifies a 64-byte signature over SHA-256(message). Returns false (never throws) for a malformed
  * key or signature, a high-s signature or a wrong signature.
@@ -127,10 +167,11 @@ export function verify(type: KeyType, publicKey: Uint8Array, message: Uint8Array
       return false; // unparsable public key (the signature was range-checked above)
     }
   }
+  if (type === KeyType.p256 && p256Native) return verifyP256Native(publicKey, message, signature);
   return verifyOpenSsl(type, publicKey, message, signature);
 }
 
-/** The OpenSSL path (P-256 always; secp256k1 where libsecp256k1 is not available). Exported for the differential test. */
+/** The node:crypto OpenSSL path (P-256 where the native verifier is not built; secp256k1 where libsecp256k1 is not available). Exported for the differential test. */
 export function verifyOpenSsl(type: KeyType, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 33 || !isLowS(type, signature)) return false;
   let key: KeyObject;
