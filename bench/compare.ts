@@ -9,8 +9,10 @@
 //        [--curve p256] [--seconds 25] [--warmup 10] [--window 4]
 //        [--base-node-flags "…"] [--head-node-flags "…"] [--base-node PATH] [--head-node PATH]
 // Without --head the head is this working tree, uncommitted changes included. A revision is checked
-// out in a temporary git worktree (removed at the end) that borrows this tree's node_modules.
+// out in a temporary git worktree (removed at the end) that borrows this tree's node_modules and
+// builds its own native addon (native/build.mjs) where it has one.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,6 +72,12 @@ async function checkout(name: Side['name'], rev: string, tmp: string): Promise<S
   const dir = join(tmp, name);
   execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'ignore' });
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  // the revision's own native addon (native/build/ is not in git): without it the side would verify
+  // P-256 through node:crypto and the comparison would measure that instead
+  if (existsSync(join(dir, 'native', 'build.mjs'))) {
+    const out = execFileSync(process.execPath, [join(dir, 'native', 'build.mjs')], { cwd: dir, encoding: 'utf8' }).trim();
+    console.log(`${name}: ${out}`);
+  }
   console.log(`${name}: ${rev} (${sha.slice(0, 10)}) in ${dir}`);
   return { name, dir, worktree: true };
 }

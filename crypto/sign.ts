@@ -3,7 +3,7 @@
 // high-s signatures that noble rejects: without the check two nodes could disagree on a
 // transaction's validity):
 // - P-256: OpenSSL's ECDSA_do_verify through our small N-API addon (native/p256verify.c, built by
-//   `npm install` where a compiler and Node's headers exist): ~8 % less validator CPU per tx than
+//   `npm install` where a compiler and Node's headers exist): ~9 % less validator CPU per tx than
 //   node:crypto's verify, which sets up an EVP context per call (BENCHMARKS.md, session 10). Where
 //   it is not built, node:crypto (OpenSSL too, 3–5× faster than noble here); the tests check that
 //   both give the same answer;

@@ -1,10 +1,10 @@
 // npm's install step for the optional P-256 verifier (native/p256verify.c). It compiles the addon
 // with node-gyp against the running Node's own headers (<prefix>/include/node, or npm's nodedir
 // setting) and never fails the install: without a compiler or headers it says so, and
-// crypto/sign.ts verifies P-256 through node:crypto instead (same answers, ~8 % more validator CPU
-// per tx). IOTCHAIN_NATIVE=0 skips the build.
+// crypto/sign.ts verifies P-256 through node:crypto instead (same answers, ~9 % more validator
+// CPU per tx). IOTCHAIN_NATIVE=0 skips the build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const here = import.meta.dirname;
@@ -16,9 +16,12 @@ function main() {
   if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h')) || !existsSync(join(nodedir, 'include', 'node', 'openssl', 'ec.h'))) {
     return say(`not built: no Node.js headers under ${nodedir}/include/node; node:crypto will verify`);
   }
-  rmSync(join(here, 'build'), { recursive: true, force: true });
-  // npm puts its own node-gyp on PATH for install scripts
-  const r = spawnSync('node-gyp', ['rebuild', `--nodedir=${nodedir}`], { cwd: here, encoding: 'utf8', shell: process.platform === 'win32' });
+  // npm's own node-gyp: named by npm in install scripts, else the copy next to this Node's npm, else PATH
+  const script = [process.env.npm_config_node_gyp, join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')].find(
+    (f) => f !== undefined && f.endsWith('.js') && existsSync(f),
+  );
+  const [cmd, args] = script ? [process.execPath, [script]] : ['node-gyp', []];
+  const r = spawnSync(cmd, [...args, 'rebuild', `--nodedir=${nodedir}`], { cwd: here, encoding: 'utf8', shell: !script && process.platform === 'win32' });
   if (r.status === 0 && existsSync(join(here, 'build', 'Release', 'p256verify.node'))) return say('built');
   const why = r.error ? r.error.message : (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ');
   say(`not built (${why}); node:crypto will verify`);

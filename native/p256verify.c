@@ -2,7 +2,7 @@
 //
 // Why: node:crypto's verify sets up a digest and signature context per call (OpenSSL 3's EVP
 // layer) and converts r||s to DER; calling the EC layer directly with a parsed key kept across
-// calls costs ~8 % less validator CPU per transaction in the 4-validator benchmark
+// calls costs ~9 % less validator CPU per transaction in the 4-validator benchmark
 // (BENCHMARKS.md, session 10). No cryptography is implemented here: SHA-256, point decoding and
 // ECDSA verification are OpenSSL's (the copy linked into Node, whose symbols addons resolve).
 //
