@@ -145,13 +145,17 @@ const nativeKeys = new TwoGenerationCache<string, object | null>(20_000);
 export function verifyP256Native(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!p256Native) throw new Error('the native P-256 verifier is not built (npm install builds native/p256verify.c)');
   if (publicKey.length !== 33 || !isLowS(KeyType.p256, signature)) return false;
-  const id = bytesKey(publicKey);
-  let k = nativeKeys.get(id);
-  if (k === undefined) {
-    k = p256Native.importKey(publicKey);
-    nativeKeys.set(id, k);
+  try {
+    const id = bytesKey(publicKey);
+    let k = nativeKeys.get(id);
+    if (k === undefined) {
+      k = p256Native.importKey(publicKey);
+      nativeKeys.set(id, k);
+    }
+    return k !== null && p256Native.verify(k, message, signature);
+  } catch {
+    return false; // only arguments of the wrong kind throw (a message that is not a Uint8Array); verify never throws
   }
-  return k !== null && p256Native.verify(k, message, signature);
 }
 
 /**

@@ -86,6 +86,7 @@ t.test('P-256: the native verifier and node:crypto agree on valid, mutated, high
   const k = keyPairFromPrivate(KeyType.p256, sha256(new Uint8Array([1])));
   const msg = new Uint8Array([1, 2, 3]);
   t.ok(verify(KeyType.p256, k.publicKey, Buffer.from(msg), sign(k, msg)), 'verify takes the native path and accepts a Buffer');
+  t.equal(verify(KeyType.p256, k.publicKey, 'not bytes' as unknown as Uint8Array, sign(k, msg)), false, 'a message of the wrong kind is false, not a throw');
 });
 
 t.test('P-256 native binding: arguments of the wrong kind are TypeErrors, a point off the curve is null', { skip: notBuilt }, async (t) => {
