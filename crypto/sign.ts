@@ -104,16 +104,18 @@ interface Secp256k1Binding {
   ecdsaVerify(sig: Uint8Array, msg32: Uint8Array, pubkey: Uint8Array): boolean;
 }
 
-/** libsecp256k1's verify, or undefined where its prebuilt binding does not load. */
-function loadSecp256k1(): Secp256k1Binding | undefined {
-  if (process.env.IOTCHAIN_SECP256K1 === 'openssl') return undefined;
+/** A native verifier, or undefined where it does not load or `env`=openssl asks for node:crypto. */
+function loadBinding<T>(env: string, path: string): T | undefined {
+  if (process.env[env] === 'openssl') return undefined;
   try {
-    return createRequire(import.meta.url)('secp256k1/bindings.js') as Secp256k1Binding;
+    return createRequire(import.meta.url)(path) as T;
   } catch {
     return undefined;
   }
 }
-const secp256k1Native = loadSecp256k1();
+
+/** libsecp256k1's verify, or undefined where its prebuilt binding does not load. */
+const secp256k1Native = loadBinding<Secp256k1Binding>('IOTCHAIN_SECP256K1', 'secp256k1/bindings.js');
 
 /** Which implementation verifies secp256k1 signatures in this process. */
 export const SECP256K1_VERIFIER: 'libsecp256k1' | 'openssl' = secp256k1Native ? 'libsecp256k1' : 'openssl';
@@ -125,15 +127,7 @@ interface P256Binding {
 }
 
 /** native/p256verify.c, or undefined where `npm install` did not build it (or IOTCHAIN_P256=openssl). */
-function loadP256(): P256Binding | undefined {
-  if (process.env.IOTCHAIN_P256 === 'openssl') return undefined;
-  try {
-    return createRequire(import.meta.url)('../native/build/Release/p256verify.node') as P256Binding;
-  } catch {
-    return undefined;
-  }
-}
-const p256Native = loadP256();
+const p256Native = loadBinding<P256Binding>('IOTCHAIN_P256', '../native/build/Release/p256verify.node');
 
 /** Which implementation verifies P-256 signatures in this process. */
 export const P256_VERIFIER: 'native' | 'openssl' = p256Native ? 'native' : 'openssl';
