@@ -3,6 +3,7 @@
 // through the same calls the PBFT driver makes — admission (decode + signature), prepareProposal
 // (execute + state root), block encode/decode (the PrePrepare payload), processProposal on the
 // replica (re-execute + state root), commit (LevelDB batch) — timing each stage.
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,13 @@ export async function measureBlockCost(type: KeyType, txsPerBlock: number, block
   for (let n = 0; n < perSender; n++) for (let s = 0; s < senders; s++) order.push(stock[s]![n]!.raw);
 
   const dirs = [await mkdtemp(join(tmpdir(), 'iotchain-bench-blockcost-')), await mkdtemp(join(tmpdir(), 'iotchain-bench-blockcost-'))];
+  // A signal skips the finally below: a handler that exits the process (bench/lib/cluster.ts) still
+  // emits 'exit'; with no handler at all, SIGINT/SIGTERM would end it without one, so one is added.
+  const removeOnExit = () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  process.once('exit', removeOnExit);
+  const onSignal = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
+  const signals = (['SIGINT', 'SIGTERM'] as const).filter((sig) => process.listenerCount(sig) === 0);
+  for (const sig of signals) process.once(sig, onSignal);
   const stores = [await LevelKvStore.open(dirs[0]!), await LevelKvStore.open(dirs[1]!)];
   const validator = testKey('validator', KT.p256);
   // the chain's default params (test/utils' testGenesis shrinks the state tree to 2^8 buckets)
@@ -101,6 +109,8 @@ export async function measureBlockCost(type: KeyType, txsPerBlock: number, block
     await prof?.close();
     await Promise.all(stores.map((s) => s.close()));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    process.removeListener('exit', removeOnExit);
+    for (const sig of signals) process.removeListener(sig, onSignal);
   }
 }
 
