@@ -373,18 +373,14 @@ export class PbftDriver {
       });
       this.wakeProposer = undefined;
     }
+    /** False once this proposal is moot (stopped, or the core moved to another height or view). */
+    const live = () => this.running && this.state.height === height && this.state.view === view;
     if (this.o.txs.size > 0 && this.o.blockDelayMs) {
       // gather the burst a commit releases (consensus/gather.ts: when to stop, and the bounds)
       const plan = gatherPlan({ view, stepMs: this.o.blockDelayMs, blockDelayMaxMs: this.o.blockDelayMaxMs, lastRoundMs: this.lastRoundMs, admittedAtCommit: this.admittedAtCommit, lastBlockTxs: this.lastBlockTxs });
-      await gatherTxs({
-        txs: this.o.txs,
-        ...plan,
-        fullAt: this.o.maxBlockTxs,
-        sleep: (ms) => new Promise<void>((res) => this.timers.set(ms, res)),
-        live: () => this.running && this.state.height === height && this.state.view === view,
-      });
+      await gatherTxs({ txs: this.o.txs, ...plan, fullAt: this.o.maxBlockTxs, sleep: (ms) => new Promise<void>((res) => this.timers.set(ms, res)), live });
     }
-    if (!this.running || this.state.height !== height || this.state.view !== view) return;
+    if (!live()) return;
     if (this.o.app.info().height + 1 !== height) return; // a sync moved us on; the core will hear Synced
     const p = await this.o.app.prepareProposal({
       height,
