@@ -138,15 +138,19 @@ const nativeKeys = new TwoGenerationCache<string, object | null>(20_000);
 /** The native P-256 path. Exported for the differential test; callers use `verify`. */
 export function verifyP256Native(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!p256Native) throw new Error('the native P-256 verifier is not built (npm install builds native/p256verify.c)');
-  if (publicKey.length !== 33 || !isLowS(KeyType.p256, signature)) return false;
+  return publicKey.length === 33 && isLowS(KeyType.p256, signature) && nativeP256(p256Native, publicKey, message, signature);
+}
+
+/** The native call, on a 33-byte key and a range-checked low-s signature (`verify` checks once). */
+function nativeP256(binding: P256Binding, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
     const id = bytesKey(publicKey);
     let k = nativeKeys.get(id);
     if (k === undefined) {
-      k = p256Native.importKey(publicKey);
+      k = binding.importKey(publicKey);
       nativeKeys.set(id, k);
     }
-    return k !== null && p256Native.verify(k, message, signature);
+    return k !== null && binding.verify(k, message, signature);
   } catch {
     return false; // only arguments of the wrong kind throw (a message that is not a Uint8Array); verify never throws
   }
@@ -165,13 +169,17 @@ export function verify(type: KeyType, publicKey: Uint8Array, message: Uint8Array
       return false; // unparsable public key (the signature was range-checked above)
     }
   }
-  if (type === KeyType.p256 && p256Native) return verifyP256Native(publicKey, message, signature);
-  return verifyOpenSsl(type, publicKey, message, signature);
+  if (type === KeyType.p256 && p256Native) return nativeP256(p256Native, publicKey, message, signature);
+  return nodeCryptoVerify(type, publicKey, message, signature);
 }
 
 /** The node:crypto OpenSSL path (P-256 where the native verifier is not built; secp256k1 where libsecp256k1 is not available). Exported for the differential test. */
 export function verifyOpenSsl(type: KeyType, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== 33 || !isLowS(type, signature)) return false;
+  return publicKey.length === 33 && isLowS(type, signature) && nodeCryptoVerify(type, publicKey, message, signature);
+}
+
+/** node:crypto's verify, on a 33-byte key and a range-checked low-s signature (`verify` checks once). */
+function nodeCryptoVerify(type: KeyType, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   let key: KeyObject;
   try {
     key = keyObject(type, publicKey);

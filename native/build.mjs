@@ -12,12 +12,13 @@ const say = (msg) => console.log(`iotchain native P-256 verifier: ${msg}`);
 
 function main() {
   if (process.env.IOTCHAIN_NATIVE === '0') return say('skipped (IOTCHAIN_NATIVE=0); node:crypto will verify');
-  const nodedir = process.env.npm_config_nodedir || dirname(dirname(process.execPath));
+  const prefix = dirname(dirname(process.execPath)); // <prefix>/bin/node
+  const nodedir = process.env.npm_config_nodedir || prefix;
   if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h')) || !existsSync(join(nodedir, 'include', 'node', 'openssl', 'ec.h'))) {
     return say(`not built: no Node.js headers under ${nodedir}/include/node; node:crypto will verify`);
   }
   // npm's own node-gyp: named by npm in install scripts, else the copy next to this Node's npm, else PATH
-  const script = [process.env.npm_config_node_gyp, join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')].find(
+  const script = [process.env.npm_config_node_gyp, join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')].find(
     (f) => f !== undefined && f.endsWith('.js') && existsSync(f),
   );
   const [cmd, args] = script ? [process.execPath, [script]] : ['node-gyp', []];
