@@ -1,6 +1,6 @@
 // PBFT throughput and latency with N validator OS processes on loopback (issue 3, item 11).
 // Run: node --import tsx bench/pbft.ts [--validators 4,7,10,16] [--curve secp256k1|p256|secp256k1,p256]
-//        [--seconds 25] [--warmup 10] [--senders 256] [--window 1] [--batch 100] [--txs N]
+//        [--seconds 25] [--warmup 10] [--senders 256] [--window 1] [--batch 100] [--submit ws|http] [--txs N]
 //        [--idle 4] [--block-delay-ms 20] [--block-delay-max-ms 250] [--timeout-base-ms 3000] [--block-cost-txs 1000]
 //        [--max-block-txs N] [--repeat 1] [--json FILE] [--logs DIR] [--log-level info|debug] [--profile] [--node-flags "…"]
 // Per curve: (1) the bound — crypto/sign.ts verify/s on one core, on pre-made signatures (best of
@@ -9,7 +9,7 @@
 // blocks, run closed-loop clients (bench/lib/load.ts) for a warm-up (excluded) then a measurement
 // window, and report
 //   committed tx/s      txs in the blocks whose header time falls in the window ÷ window length
-//   latency p50/90/99   submit (HTTP request issued) → the tx id in validator 0's newBlock stream,
+//   latency p50/90/99   submit (the batch sent) → the tx id in validator 0's newBlock stream,
 //                       for the txs whose commit was seen in the window
 //   per block           txs, interval between header times, header time → commit seen at
 //                       validator 0 (execute, PrePrepare, re-execute, Prepare, Commit, LevelDB),
@@ -48,6 +48,9 @@ const REPEAT = num('repeat', 1);
 const SENDERS = num('senders', 256);
 const WINDOW = num('window', 1);
 const BATCH = num('batch', 100);
+const SUBMIT_ARG = arg('submit') ?? 'ws';
+if (SUBMIT_ARG !== 'ws' && SUBMIT_ARG !== 'http') throw new Error('--submit expects ws or http');
+const SUBMIT: 'ws' | 'http' = SUBMIT_ARG;
 const BLOCK_COST_TXS = num('block-cost-txs', 1000);
 const WORKERS = num('workers', 2);
 const CONSENSUS = {
@@ -145,7 +148,7 @@ async function runOne(type: KeyType, n: number, rep: number, txs: PresignedTx[][
   let load: ClosedLoop | undefined;
   try {
     await waitForBlocks(cluster, 2, 60_000 + 15_000 * n); // the first heights can need view changes while peers connect
-    load = new ClosedLoop({ endpoints: cluster.rpcUrls, watch: cluster.rpcUrls[0]!, txs, window: WINDOW, batch: BATCH });
+    load = new ClosedLoop({ endpoints: cluster.rpcUrls, watch: cluster.rpcUrls[0]!, txs, window: WINDOW, batch: BATCH, submit: SUBMIT });
     await load.watchBlocks();
     await sleep(IDLE * 1000);
     const started = now();

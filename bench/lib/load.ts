@@ -1,9 +1,15 @@
 // Closed-loop load: many senders, each with its own nonce sequence and at most `window` transactions
 // submitted but not yet seen committed. Sender i submits to endpoint i mod E (so its nonces arrive
 // in order at one node). The transactions made ready in one event-loop turn for one endpoint go out
-// as one JSON-RPC batch of at most `batch` tx_send calls over HTTP. A commit is the tx id appearing
-// in a newBlock notification of the watched node; then the sender's next transaction is released.
-// Submit time is when the HTTP request carrying the tx is issued.
+// as one JSON-RPC batch of at most `batch` tx_send calls, over one WebSocket per endpoint (default) or
+// as an HTTP POST (`submit: 'http'`, fetch). A commit is the tx id appearing in a newBlock
+// notification of the watched node; then the sender's next transaction is released. Submit time is
+// when the batch carrying the tx is sent.
+//
+// Why WebSocket by default: the load generator shares the 2 cores with the validators it measures,
+// and fetch (undici: a Request, WHATWG streams and an AbortSignal per call) took ≈ 40 µs of client CPU
+// per submitted tx; a JSON batch on an open WebSocket takes a fraction of that (BENCHMARKS.md).
+import WebSocket from 'ws';
 import { RpcClient, type NewBlockEvent } from '../../rpc/client.js';
 import type { PresignedTx } from './presign.js';
 
@@ -30,6 +36,8 @@ export interface ClosedLoopOptions {
   txs: PresignedTx[][];
   window: number;
   batch: number;
+  /** How batches travel: one WebSocket per endpoint (default) or an HTTP POST each. */
+  submit?: 'ws' | 'http';
   /** A tx the node refused (other than "already pending") is submitted again after this long. */
   retryMs?: number;
   /** A sender whose oldest pending tx is this old resubmits its pending txs (one dropped by a node would stall it). */
@@ -76,6 +84,8 @@ export class ClosedLoop {
   private sweeper: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 1;
+  /** Open (or opening) submission sockets by endpoint index. */
+  private readonly sockets = new Map<number, Promise<WsSubmitter>>();
 
   constructor(private readonly o: ClosedLoopOptions) {
     this.senders = o.txs.map((_, i) => ({ endpoint: i % o.endpoints.length, base: 0, next: 0 }));
@@ -114,6 +124,9 @@ export class ClosedLoop {
     this.timers.clear();
     await this.unsubscribe?.().catch(() => undefined);
     await this.watcher?.close();
+    const sockets = [...this.sockets.values()];
+    this.sockets.clear();
+    for (const s of sockets) (await s.catch(() => undefined))?.close();
   }
 
   private count(code: string): void {
@@ -186,13 +199,7 @@ export class ClosedLoop {
     this.requests++;
     let answers: unknown;
     try {
-      const res = await fetch(this.o.endpoints[e]!, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(reqs.length === 1 ? reqs[0] : reqs),
-        signal: AbortSignal.timeout(30_000),
-      });
-      answers = await res.json();
+      answers = this.o.submit === 'http' ? await this.postHttp(e, reqs) : await (await this.socket(e)).send(reqs);
     } catch (err) {
       if (!this.running) return;
       this.count(`TRANSPORT ${err instanceof Error ? err.name : 'error'}`);
@@ -212,6 +219,31 @@ export class ClosedLoop {
       if (!ALREADY_PENDING.has(code)) again.push(it);
     });
     if (again.length > 0) this.retry(again);
+  }
+
+  private async postHttp(e: number, reqs: { id: number }[]): Promise<unknown> {
+    const res = await fetch(this.o.endpoints[e]!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(reqs.length === 1 ? reqs[0] : reqs),
+      signal: AbortSignal.timeout(30_000),
+    });
+    return res.json();
+  }
+
+  /** The endpoint's submission socket, opened on first use and again after it closed. */
+  private socket(e: number): Promise<WsSubmitter> {
+    let s = this.sockets.get(e);
+    if (s === undefined) {
+      s = WsSubmitter.open(wsUrlOf(this.o.endpoints[e]!), 30_000, () => {
+        if (this.sockets.get(e) === s) this.sockets.delete(e);
+      });
+      s.catch(() => {
+        if (this.sockets.get(e) === s) this.sockets.delete(e);
+      });
+      this.sockets.set(e, s);
+    }
+    return s;
   }
 
   private retry(items: { sender: number; nonce: number }[]): void {
@@ -237,5 +269,88 @@ export class ClosedLoop {
         for (let n = s.base; n < s.next; n++) this.enqueue(i, n);
       }
     }
+  }
+}
+
+/** ws://host:port/ws for an http://host:port/ RPC URL (the server's WebSocket path). */
+function wsUrlOf(http: string): string {
+  const u = new URL(http);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = u.pathname.replace(/\/?$/, '/ws');
+  return u.toString();
+}
+
+/**
+ * JSON-RPC batches over one WebSocket: a batch's answers come back as one array message (a lone
+ * request's as one object), matched to the waiting batch by any request id in it. A socket that
+ * closes or errs fails every batch in flight (the load retries them) and is not used again.
+ */
+class WsSubmitter {
+  /** request id → the batch it belongs to */
+  private readonly waiting = new Map<number, { ids: number[]; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private closed: Error | undefined;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly timeoutMs: number,
+    onClosed: () => void,
+  ) {
+    ws.on('message', (data: WebSocket.RawData) => this.onMessage(data));
+    const fail = (err: Error): void => {
+      if (this.closed) return;
+      this.closed = err;
+      onClosed();
+      for (const b of new Set(this.waiting.values())) {
+        clearTimeout(b.timer);
+        b.reject(err);
+      }
+      this.waiting.clear();
+    };
+    ws.on('close', () => fail(new Error('submission websocket closed')));
+    ws.on('error', (err: Error) => fail(err));
+  }
+
+  static open(url: string, timeoutMs: number, onClosed: () => void): Promise<WsSubmitter> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+      ws.once('open', () => resolve(new WsSubmitter(ws, timeoutMs, onClosed)));
+      ws.once('error', (err: Error) => {
+        if (ws.readyState !== WebSocket.OPEN) reject(err);
+      });
+    });
+  }
+
+  send(reqs: { id: number }[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => {
+      const ids = reqs.map((r) => r.id);
+      const timer = setTimeout(() => {
+        for (const id of ids) this.waiting.delete(id);
+        reject(new Error(`no answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const b = { ids, resolve, reject, timer };
+      for (const id of ids) this.waiting.set(id, b);
+      this.ws.send(JSON.stringify(reqs.length === 1 ? reqs[0] : reqs));
+    });
+  }
+
+  private onMessage(data: WebSocket.RawData): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString());
+    } catch {
+      return; // not JSON: nothing to match it to (the batch times out and is retried)
+    }
+    const first = Array.isArray(msg) ? msg[0] : msg;
+    const id = (first as { id?: unknown } | undefined)?.id;
+    const b = typeof id === 'number' ? this.waiting.get(id) : undefined;
+    if (!b) return;
+    for (const i of b.ids) this.waiting.delete(i);
+    clearTimeout(b.timer);
+    b.resolve(msg);
+  }
+
+  close(): void {
+    this.ws.terminate();
   }
 }
