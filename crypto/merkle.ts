@@ -2,8 +2,21 @@
 // the largest power of two below the size, odd nodes never duplicated. So a 64-byte leaf can't pose
 // as an inner node and [a,b,c] and [a,b,c,c] have different roots (CVE-2012-2459).
 // Used for block transaction/result roots and for data-at-rest receipts.
+// `merkleRoot` runs in our native addon (native/merkle.c: the whole tree in one call, OpenSSL's
+// SHA-256) where `npm install` built it, and here in JavaScript elsewhere or with IOTCHAIN_MERKLE=js;
+// the tests compare the two. Proofs and their verification stay here (one path each, not per block).
 import { sha256 } from './hash.js';
 import { bytesEqual } from '../lib/hex.js';
+import { loadBinding, ADDON_PATH } from './native.js';
+
+interface MerkleBinding {
+  merkleRoot(items: Uint8Array[]): Uint8Array;
+}
+
+const nativeMerkle = loadBinding<MerkleBinding>('IOTCHAIN_MERKLE', 'js', ADDON_PATH);
+
+/** Which implementation computes Merkle roots in this process. */
+export const MERKLE_IMPL: 'native' | 'js' = nativeMerkle ? 'native' : 'js';
 
 const LEAF = new Uint8Array([0x00]);
 const NODE = new Uint8Array([0x01]);
@@ -32,10 +45,21 @@ function rootOfHashes(leaves: Uint8Array[], lo: number, hi: number): Uint8Array 
   return nodeHash(rootOfHashes(leaves, lo, lo + k), rootOfHashes(leaves, lo + k, hi));
 }
 
-/** Merkle Tree Hash of a list of data items. */
+/** Merkle Tree Hash of a list of data items (a fresh array). */
 export function merkleRoot(items: Uint8Array[]): Uint8Array {
-  if (items.length === 0) return EMPTY_ROOT;
+  return nativeMerkle ? nativeMerkle.merkleRoot(items) : merkleRootJs(items);
+}
+
+/** The JavaScript path of `merkleRoot`. Exported for the differential test; callers use `merkleRoot`. */
+export function merkleRootJs(items: Uint8Array[]): Uint8Array {
+  if (items.length === 0) return Uint8Array.from(EMPTY_ROOT);
   return rootOfHashes(items.map(leafHash), 0, items.length);
+}
+
+/** The native path of `merkleRoot`; throws where the addon is not built. Exported for the differential test. */
+export function merkleRootNative(items: Uint8Array[]): Uint8Array {
+  if (!nativeMerkle) throw new Error('the native addon is not built (npm install builds native/)');
+  return nativeMerkle.merkleRoot(items);
 }
 
 /** Root over precomputed leaf hashes. */

@@ -3,7 +3,7 @@
 // high-s signatures that noble rejects: without the check two nodes could disagree on a
 // transaction's validity):
 // - P-256: OpenSSL's ECDSA_do_verify through our small N-API addon (native/p256verify.c, built by
-//   `npm install` where a compiler and Node's headers exist): ~9 % less validator CPU per tx than
+//   `npm install` where a compiler and Node's headers exist; crypto/native.ts loads it): ~9 % less validator CPU per tx than
 //   node:crypto's verify, which sets up an EVP context per call (BENCHMARKS.md, session 10). Where
 //   it is not built, node:crypto (OpenSSL too, 3–5× faster than noble here); the tests check that
 //   both give the same answer;
@@ -12,7 +12,7 @@
 //   OpenSSL, whose secp256k1 is generic code (BENCHMARKS.md). Where the binding cannot load, OpenSSL
 //   is used; test/unit/crypto/sign.test.ts checks that both give the same answer.
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { loadBinding, ADDON_PATH } from './native.js';
 import { KeyType, curveOf, type KeyPair } from './keys.js';
 import { TwoGenerationCache } from '../lib/twoGenCache.js';
 import { bytesKey } from '../lib/hex.js';
@@ -104,18 +104,8 @@ interface Secp256k1Binding {
   ecdsaVerify(sig: Uint8Array, msg32: Uint8Array, pubkey: Uint8Array): boolean;
 }
 
-/** A native verifier, or undefined where it does not load or `env`=openssl asks for node:crypto. */
-function loadBinding<T>(env: string, path: string): T | undefined {
-  if (process.env[env] === 'openssl') return undefined;
-  try {
-    return createRequire(import.meta.url)(path) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 /** libsecp256k1's verify, or undefined where its prebuilt binding does not load. */
-const secp256k1Native = loadBinding<Secp256k1Binding>('IOTCHAIN_SECP256K1', 'secp256k1/bindings.js');
+const secp256k1Native = loadBinding<Secp256k1Binding>('IOTCHAIN_SECP256K1', 'openssl', 'secp256k1/bindings.js');
 
 /** Which implementation verifies secp256k1 signatures in this process. */
 export const SECP256K1_VERIFIER: 'libsecp256k1' | 'openssl' = secp256k1Native ? 'libsecp256k1' : 'openssl';
@@ -126,8 +116,8 @@ interface P256Binding {
   verify(key: object, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
-/** native/p256verify.c, or undefined where `npm install` did not build it (or IOTCHAIN_P256=openssl). */
-const p256Native = loadBinding<P256Binding>('IOTCHAIN_P256', '../native/build/Release/p256verify.node');
+/** native/p256verify.c in our addon, or undefined where `npm install` did not build it (or IOTCHAIN_P256=openssl). */
+const p256Native = loadBinding<P256Binding>('IOTCHAIN_P256', 'openssl', ADDON_PATH);
 
 /** Which implementation verifies P-256 signatures in this process. */
 export const P256_VERIFIER: 'native' | 'openssl' = p256Native ? 'native' : 'openssl';

@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "p256verify",
-      "sources": ["p256verify.c"],
+      "target_name": "iotchain_native",
+      "sources": ["addon.c", "p256verify.c", "merkle.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"]
     }
   ]

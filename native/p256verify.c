@@ -17,26 +17,9 @@
 #include <openssl/ecdsa.h>
 #include <openssl/obj_mac.h>
 #include <openssl/sha.h>
+#include "native.h"
 
 static const napi_type_tag KEY_TAG = {0x696f74636861696eULL, 0x7032353676657269ULL};
-
-static napi_value throw_type(napi_env env, const char* msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
-// The bytes of a Uint8Array argument, or 0 (with a TypeError pending) if it is not one.
-static int bytes_of(napi_env env, napi_value v, const unsigned char** data, size_t* len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  void* p;
-  if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &offset) != napi_ok || type != napi_uint8_array) return 0;
-  *data = p;
-  return 1;
-}
 
 static void free_key(napi_env env, void* data, void* hint) {
   (void)env;
@@ -47,10 +30,10 @@ static void free_key(napi_env env, void* data, void* hint) {
 static napi_value import_key(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_type(env, "importKey(publicKey)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return native_throw_type(env, "importKey(publicKey)");
   const unsigned char* pub;
   size_t len;
-  if (!bytes_of(env, argv[0], &pub, &len) || len != 33) return throw_type(env, "publicKey must be a 33-byte Uint8Array");
+  if (!native_bytes_of(env, argv[0], &pub, &len) || len != 33) return native_throw_type(env, "publicKey must be a 33-byte Uint8Array");
   napi_value out;
   EC_KEY* key = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
   if (key == NULL) {
@@ -75,17 +58,17 @@ static napi_value import_key(napi_env env, napi_callback_info info) {
 static napi_value verify(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return throw_type(env, "verify(key, message, signature)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return native_throw_type(env, "verify(key, message, signature)");
   bool tagged = false;
   EC_KEY* key = NULL;
   if (napi_check_object_type_tag(env, argv[0], &KEY_TAG, &tagged) != napi_ok || !tagged ||
       napi_get_value_external(env, argv[0], (void**)&key) != napi_ok || key == NULL) {
-    return throw_type(env, "key must come from importKey");
+    return native_throw_type(env, "key must come from importKey");
   }
   const unsigned char *msg, *sig;
   size_t msg_len, sig_len;
-  if (!bytes_of(env, argv[1], &msg, &msg_len)) return throw_type(env, "message must be a Uint8Array");
-  if (!bytes_of(env, argv[2], &sig, &sig_len) || sig_len != 64) return throw_type(env, "signature must be a 64-byte Uint8Array");
+  if (!native_bytes_of(env, argv[1], &msg, &msg_len)) return native_throw_type(env, "message must be a Uint8Array");
+  if (!native_bytes_of(env, argv[2], &sig, &sig_len) || sig_len != 64) return native_throw_type(env, "signature must be a 64-byte Uint8Array");
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(msg, msg_len, digest);
   int ok = 0;
@@ -104,11 +87,10 @@ static napi_value verify(napi_env env, napi_callback_info info) {
   return out;
 }
 
-NAPI_MODULE_INIT() {
+void native_register_p256(napi_env env, napi_value exports) {
   napi_value f;
   napi_create_function(env, "importKey", NAPI_AUTO_LENGTH, import_key, NULL, &f);
   napi_set_named_property(env, exports, "importKey", f);
   napi_create_function(env, "verify", NAPI_AUTO_LENGTH, verify, NULL, &f);
   napi_set_named_property(env, exports, "verify", f);
-  return exports;
 }

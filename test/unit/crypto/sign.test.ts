@@ -91,7 +91,7 @@ t.test('P-256: the native verifier and node:crypto agree on valid, mutated, high
 
 t.test('P-256 native binding: arguments of the wrong kind are TypeErrors, a point off the curve is null', { skip: notBuilt }, async (t) => {
   const { createRequire } = await import('node:module');
-  const b = createRequire(import.meta.url)('../../../native/build/Release/p256verify.node') as {
+  const b = createRequire(import.meta.url)('../../../native/build/Release/iotchain_native.node') as {
     importKey(p: unknown): object | null;
     verify(...args: unknown[]): boolean;
   };
