@@ -12,7 +12,7 @@ import type { Overlay } from '../state/overlay.js';
 import type { ChainParams } from '../state/genesis.js';
 import { scopedStore, eventOf, type BlockInfo, type EventValue, type Method, type NativeModule, type SignerRole, type StoreAccess, type TxContext } from './module.js';
 import { methodById, type ModuleIndex } from './registry.js';
-import { chargeFeeAndNonce } from './bank/index.js';
+import { chargeFeeAndNonce, collectFees } from './bank/index.js';
 
 export interface ExecEnv {
   chainId: string;
@@ -85,6 +85,7 @@ export async function executeTxs(
   const access = storeAccess(overlay);
   const resolveSigner = signerResolverOf(env.modules);
   let bytes = 0;
+  let fees = 0n;
   const seen = new Set<string>();
   for (let i = 0; i < candidates.length; i++) {
     const raw = candidates[i]!;
@@ -103,6 +104,7 @@ export async function executeTxs(
     seen.add(tx.idHex);
     bytes += raw.length;
     chargeFeeAndNonce(access, tx.sender, tx.body.nonce, tx.body.fee);
+    fees += tx.body.fee;
     out.txs.push(raw);
     out.ids.push(tx.id);
     out.idsHex.push(tx.idHex);
@@ -110,6 +112,8 @@ export async function executeTxs(
     const result = runTx(env, overlay, access, block, tx, resolveSigner);
     out.results.push(isThenable(result) ? await result : result);
   }
+  // the fees of the block's txs, paid into the fee collector at once (bank/keeper.ts chargeFeeAndNonce)
+  collectFees(access, fees);
   return out;
 }
 

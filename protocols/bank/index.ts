@@ -20,7 +20,7 @@ export const bankModule: NativeModule<BankMsgs> = {
 };
 
 export { BANK_MODULE_ID } from './id.js';
-export { bankKeeper, chargeFeeAndNonce, readAccount, type BankKeeper } from './keeper.js';
+export { bankKeeper, chargeFeeAndNonce, collectFees, readAccount, type BankKeeper } from './keeper.js';
 export { moduleAddress, FEE_COLLECTOR } from './keys.js';
 export { BANK_ERR } from './errors.js';
 export type { Account, TransferArgs, BankMsgs } from './types.js';

@@ -42,8 +42,12 @@ export function readAccount(access: ReaderAccess, address: Uint8Array) {
 }
 
 /**
- * Charges the fee (to the fee collector) and consumes the nonce. Called by the app before the
- * handler runs, outside the handler's checkpoint, so a failed transaction still pays and uses its nonce.
+ * Takes the fee from the sender and consumes the nonce. Called by the app before the handler runs,
+ * outside the handler's checkpoint, so a failed transaction still pays and uses its nonce. The fee
+ * reaches the fee collector through `collectFees`, once per block for all the block's txs: crediting
+ * it per tx wrote the collector's row (an encode and an overlay write) per tx, for a final state that
+ * is the same either way, since nothing takes from the collector (no key signs for it and no module
+ * releases from it) and credits commute.
  */
 export function chargeFeeAndNonce(access: StoreAccess, sender: Uint8Array, nonce: number, fee: bigint): void {
   const s = store(access);
@@ -51,7 +55,12 @@ export function chargeFeeAndNonce(access: StoreAccess, sender: Uint8Array, nonce
   if (acct.nonce !== nonce) throw new ProtocolError('TX_BAD_NONCE', `nonce ${nonce}, expected ${acct.nonce}`);
   if (acct.balance < fee) throw new ProtocolError('TX_INSUFFICIENT_FEE_BALANCE', `balance ${acct.balance} cannot pay fee ${fee}`);
   s.setAccount(sender, { balance: acct.balance - fee, nonce: acct.nonce + 1 });
-  if (fee > 0n) s.credit(FEE_COLLECTOR_ADDRESS, fee);
+}
+
+/** Credits the fee collector with the fees `chargeFeeAndNonce` took (a block's total). */
+export function collectFees(access: StoreAccess, total: bigint): void {
+  if (total < 0n) throw new RangeError('negative fee total');
+  if (total > 0n) store(access).credit(FEE_COLLECTOR_ADDRESS, total);
 }
 
 /** Computed once: a keccak per fee-paying tx showed in profiles. Only read, never handed out. */

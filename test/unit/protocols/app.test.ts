@@ -44,6 +44,25 @@ t.test('a failed tx is included with its error; nonce used and fee charged; stat
   t.equal(c.app.account(addr(bob)).balance, 0n);
 });
 
+t.test('fees reach the fee collector once per block: every tx pays, failed ones and transfers to the collector included', async (t) => {
+  const c = await testChain({ funded: [[alice, 1000n], [carol, 1000n]], minFee: 1n });
+  const collector = moduleAddress(FEE_COLLECTOR);
+  const b = await c.block([
+    transferTx(alice, addr(bob), 100n, 0, 2n),
+    transferTx(alice, addr(bob), 10_000n, 1, 3n), // fails: insufficient funds, the fee stays paid
+    transferTx(carol, collector, 10n, 0, 1n), // a transfer into the collector adds to the block's fees
+    transferTx(carol, addr(bob), 5n, 1, 4n),
+  ]);
+  t.same(b.results.map((r) => r.code), ['', 'BANK_INSUFFICIENT_FUNDS', '', '']);
+  t.equal(c.app.account(collector).balance, 2n + 3n + 1n + 10n + 4n);
+  t.same(c.app.account(addr(alice)), { balance: 1000n - 100n - 2n - 3n, nonce: 2 });
+  t.same(c.app.account(addr(carol)), { balance: 1000n - 10n - 1n - 5n - 4n, nonce: 2 });
+  t.equal(c.app.account(addr(bob)).balance, 105n);
+  const next = await c.block([transferTx(alice, addr(bob), 1n, 2, 7n)]);
+  t.equal(next.results[0]!.code, '');
+  t.equal(c.app.account(collector).balance, 20n + 7n, 'the next block adds its own fees');
+});
+
 t.test('admission errors are specific and leave state unchanged', async (t) => {
   const c = await testChain({ funded: [[alice, 1000n]], minFee: 5n });
   const root = c.app.info().stateRoot;
