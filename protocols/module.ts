@@ -41,6 +41,8 @@ export interface BlockInfo {
 /** Read-only view of one module's key space (keys are relative to the module's prefix). */
 export interface ModuleReader {
   get(key: Uint8Array): Uint8Array | undefined;
+  /** The decoded value a `setValue` wrote in this block (state/overlay.ts getValue), else undefined: then decode `get`. */
+  getValue(key: Uint8Array): unknown;
   has(key: Uint8Array): boolean;
   /** Entries whose key starts with `prefix`, relative keys, in key order. */
   entries(prefix: Uint8Array, opts?: Omit<RangeOptions, 'gte' | 'lt'>): AsyncIterable<[Uint8Array, Uint8Array]>;
@@ -51,6 +53,8 @@ export interface ModuleStore extends ModuleReader {
   set(key: Uint8Array, value: Uint8Array): void;
   /** Stores `value` itself: the caller hands it over and never mutates it (state/overlay.ts setOwned). */
   setOwned(key: Uint8Array, value: Uint8Array): void;
+  /** Stores a frozen decoded value whose canonical bytes are `encode(value)`, made when needed (state/overlay.ts setValue). */
+  setValue<T>(key: Uint8Array, value: T, encode: (v: T) => Uint8Array): void;
   delete(key: Uint8Array): void;
 }
 
@@ -187,8 +191,10 @@ function memo<B extends object, V>(cache: WeakMap<B, Map<number, V>>, base: B, m
 
 function makeReader(base: StateReader, moduleId: number): ModuleReader {
   const pre = prefixOf(moduleId);
+  const getValue = base.getValue;
   return {
     get: (k) => base.get(withPrefix(pre, k)),
+    getValue: getValue === undefined ? () => undefined : (k) => getValue.call(base, withPrefix(pre, k)),
     has: (k) => base.get(withPrefix(pre, k)) !== undefined,
     async *entries(prefix, opts = {}) {
       const gte = withPrefix(pre, prefix);
@@ -208,6 +214,7 @@ export function scopedStore(base: StateWriter, moduleId: number): ModuleStore {
       ...makeReader(base, moduleId),
       set: (k, v) => base.set(withPrefix(pre, k), v),
       setOwned: (k, v) => base.setOwned(withPrefix(pre, k), v),
+      setValue: (k, v, encode) => base.setValue(withPrefix(pre, k), v, encode),
       delete: (k) => base.delete(withPrefix(pre, k)),
     };
   });

@@ -10,11 +10,36 @@ const key = bytesKey;
 const unkey = keyBytes;
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * A value written decoded (`setValue`): its bytes are made when someone asks for them (`get`,
+ * `changes`, `range`), once. A bank account is written two or three times per transfer, and its
+ * encoding (and the decode cache entry that went with it) cost more than the transfer's logic; now a
+ * block encodes each changed account once, at its end.
+ */
+class Lazy {
+  bytes: Uint8Array | undefined = undefined;
+  constructor(
+    readonly value: unknown,
+    readonly encode: (v: never) => Uint8Array,
+  ) {}
+  get encoded(): Uint8Array {
+    return (this.bytes ??= this.encode(this.value as never));
+  }
+}
+
 /** `null` marks a deletion in the overlay. */
-type Slot = Uint8Array | null;
+type Slot = Uint8Array | Lazy | null;
+
+const bytesOf = (s: Uint8Array | Lazy): Uint8Array => (s instanceof Lazy ? s.encoded : s);
 
 export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
+  /**
+   * The value a `setValue` wrote under `key` (the very object), or undefined when the key holds
+   * bytes, nothing, or this reader keeps no decoded values (then decode `get`'s bytes). Optional:
+   * readers that must see every read as bytes (proof recording) leave it out.
+   */
+  getValue?(key: Uint8Array): unknown;
   /** Entries in [gte, lt) in key order, overlay merged over base. */
   range(opts: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
@@ -28,6 +53,12 @@ export interface StateWriter extends StateReader {
    * what it decoded from it by identity (see protocols/bank/store.ts).
    */
   setOwned(key: Uint8Array, value: Uint8Array): void;
+  /**
+   * Stores a decoded value; its bytes are `encode(value)`, computed when first needed. The value is
+   * shared with later `getValue` callers and must never be mutated (freeze it); `encode` must be
+   * the canonical encoding of the module's row, so that the bytes are the same as a `set` of them.
+   */
+  setValue<T>(key: Uint8Array, value: T, encode: (v: T) => Uint8Array): void;
   delete(key: Uint8Array): void;
 }
 
@@ -41,8 +72,13 @@ export class Overlay implements StateWriter {
   get(k: Uint8Array): Uint8Array | undefined {
     const s = this.writes.get(key(k));
     if (s === null) return undefined;
-    if (s !== undefined) return s;
+    if (s !== undefined) return bytesOf(s);
     return this.base.get(k);
+  }
+
+  getValue(k: Uint8Array): unknown {
+    const s = this.writes.get(key(k));
+    return s instanceof Lazy ? s.value : undefined;
   }
 
   set(k: Uint8Array, value: Uint8Array): void {
@@ -51,6 +87,10 @@ export class Overlay implements StateWriter {
 
   setOwned(k: Uint8Array, value: Uint8Array): void {
     this.put(key(k), value);
+  }
+
+  setValue<T>(k: Uint8Array, value: T, encode: (v: T) => Uint8Array): void {
+    this.put(key(k), new Lazy(value, encode as (v: never) => Uint8Array));
   }
 
   delete(k: Uint8Array): void {
@@ -95,7 +135,7 @@ export class Overlay implements StateWriter {
 
   /** Every key written in this overlay (value undefined = deleted), sorted by key. */
   changes(): { key: Uint8Array; value: Uint8Array | undefined }[] {
-    return [...this.writes.entries()].sort((a, b) => byString(a[0], b[0])).map(([k, v]) => ({ key: unkey(k), value: v === null ? undefined : v }));
+    return [...this.writes.entries()].sort((a, b) => byString(a[0], b[0])).map(([k, v]) => ({ key: unkey(k), value: v === null ? undefined : bytesOf(v) }));
   }
 
   /**
@@ -110,7 +150,7 @@ export class Overlay implements StateWriter {
     const picked: [string, Slot][] = [];
     for (const e of this.writes) if ((lo === undefined || e[0] >= lo) && (hi === undefined || e[0] < hi)) picked.push(e);
     picked.sort((a, b) => byString(a[0], b[0]) * (opts.reverse ? -1 : 1));
-    const pending = picked.map(([k, v]) => [unkey(k), v] as const);
+    const pending = picked.map(([k, v]) => [unkey(k), v === null ? null : bytesOf(v)] as const);
     let i = 0;
     let yielded = 0;
     const limit = opts.limit !== undefined && opts.limit >= 0 ? opts.limit : Infinity;

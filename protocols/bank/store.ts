@@ -7,13 +7,12 @@ import { accountKey, SUPPLY_KEY } from './keys.js';
 import type { Account } from './types.js';
 import { BANK_ERR } from './errors.js';
 
-// Decoded accounts by the bytes object they were read from or written as. State values are never
-// mutated in place (the overlay keeps a copy on `set`; `setOwned` gets fresh `encodeAccount` output that
-// nobody else holds), so one bytes object always stands for one account, and a checkpoint revert,
-// which restores the earlier bytes object, finds that object's entry still right. A transfer reads
-// the sender three times (admission check, fee, debit) and writes it twice: with this, only reads
-// from the committed store decode. Entries go with their bytes (WeakMap). Accounts are shared, so
-// they are frozen.
+// Accounts written in this block are kept decoded by the overlay (`setValue`, encoded once at the
+// block's end) and read back as the same frozen object (`getValue`). Accounts read from the committed
+// store are decoded once per bytes object: the store's row cache hands out the same object until the
+// row changes, so each is decoded once per commit, not per read (WeakMap: entries go with their
+// bytes). A transfer reads the sender three times (admission check, fee, debit) and writes it twice.
+// Accounts are shared, so they are frozen.
 const decoded = new WeakMap<Uint8Array, Account>();
 
 function decodeAccount(raw: Uint8Array): Account {
@@ -26,6 +25,8 @@ function decodeAccount(raw: Uint8Array): Account {
   return a;
 }
 
+const AMOUNT_MAX = 2n ** 256n - 1n;
+
 const NO_ACCOUNT: Account = Object.freeze({ balance: 0n, nonce: 0 });
 
 export class BankReader {
@@ -33,7 +34,10 @@ export class BankReader {
 
   /** The account (frozen: it may be shared with other readers). */
   account(address: Uint8Array): Account {
-    const raw = this.r.get(accountKey(address));
+    const key = accountKey(address);
+    const written = this.r.getValue(key) as Account | undefined;
+    if (written !== undefined) return written;
+    const raw = this.r.get(key);
     return raw ? decodeAccount(raw) : NO_ACCOUNT;
   }
 
@@ -54,9 +58,10 @@ export class BankStore extends BankReader {
 
   setAccount(address: Uint8Array, a: Account): void {
     if (a.balance === 0n && a.nonce === 0) return this.s.delete(accountKey(address));
-    const raw = encodeAccount(a);
-    decoded.set(raw, Object.freeze({ balance: a.balance, nonce: a.nonce }));
-    this.s.setOwned(accountKey(address), raw);
+    // the row is encoded at the block's end: refuse what encodeAccount would refuse here, at the write
+    if (a.balance < 0n || a.balance > AMOUNT_MAX) throw new RangeError(`account balance ${a.balance} outside 0 .. 2^256-1`);
+    if (!Number.isSafeInteger(a.nonce) || a.nonce < 0) throw new RangeError(`account nonce ${a.nonce} is not a safe non-negative integer`);
+    this.s.setValue(accountKey(address), Object.freeze({ balance: a.balance, nonce: a.nonce }), encodeAccount);
   }
 
   setSupply(v: bigint): void {

@@ -116,3 +116,25 @@ t.test('decodeTransferArgs accepts and rejects exactly what decode(transferArgsC
   const v = decodeTransferArgs(valid[4]!, 'args');
   t.not(v.to.buffer, valid[4]!.buffer, 'the address is a copy, not a view into the tx');
 });
+
+t.test('account writes stay decoded until the block ends; out-of-range accounts are refused at the write', async (t) => {
+  const o = new Overlay(new MemoryKvStore());
+  const s = new BankStore(scopedStore(o, 1));
+  const a = new Uint8Array(20).fill(3);
+  s.credit(a, 5n);
+  const first = s.account(a);
+  s.setAccount(a, { balance: 6n, nonce: 2 });
+  const second = s.account(a);
+  t.not(second, first);
+  t.equal(s.account(a), second, 'a written account reads back as the same frozen object');
+  t.ok(Object.isFrozen(second));
+  t.equal(o.getValue(Uint8Array.from([1, 0, 1, 0x61, ...a])), second, 'held decoded by the overlay');
+  t.equal(hex(o.changes()[0]!.value!), hex(encode(accountCodec, { balance: 6n, nonce: 2 })), 'encoded canonically at the end');
+  const top = (1n << 256n) - 1n;
+  s.setAccount(a, { balance: top, nonce: 2 });
+  t.throws(() => s.credit(a, 1n), RangeError, 'a balance above 2^256-1 throws at the credit, not at the commit');
+  t.throws(() => s.setAccount(a, { balance: -1n, nonce: 0 }), RangeError, 'a negative balance');
+  t.throws(() => s.setAccount(a, { balance: 1n, nonce: 2 ** 53 }), RangeError, 'an unsafe nonce');
+  t.throws(() => s.setAccount(a, { balance: 1n, nonce: 1.5 }), RangeError, 'a fractional nonce');
+  t.equal(s.balance(a), top, 'the refused writes changed nothing');
+});

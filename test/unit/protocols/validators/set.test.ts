@@ -80,8 +80,8 @@ t.test('a set change needs a quorum of current validators and takes effect two h
   b = await block([buildTx(keys[4]!, { chainId: CHAIN, nonce: 2, moduleId: validatorsModule.id, methodId: validatorsModule.methods.propose.id, args: badArgs, fee: 0n })]);
   t.equal(b.results[0]!.code, 'TX_BAD_ARGS', 'a set with a duplicate key is refused');
   const inv = await (defaultModules().find((m) => m.name === 'validators')!.invariants!)(
-    { get: () => undefined, has: () => false, entries: async function* () {} },
-    { readerOf: () => ({ get: () => undefined, has: () => false, entries: async function* () {} }) },
+    { get: () => undefined, getValue: () => undefined, has: () => false, entries: async function* () {} },
+    { readerOf: () => ({ get: () => undefined, getValue: () => undefined, has: () => false, entries: async function* () {} }) },
   );
   t.same(inv, ['validators: no current set'], 'invariants catch a missing set');
 });
