@@ -413,6 +413,81 @@ export function readMinimalUint(raw: Uint8Array, at: number, max: number): [numb
   return [v, next];
 }
 
+/**
+ * Reads a list of byte strings in exactly the form `encode(list(bytes(maxItemBytes), maxItems))`
+ * writes — minimal array header, each item a minimal bin8/bin16/bin32 — starting at `at`. Returns the
+ * items as views into `raw` (as the codec's decode does) and the offset after the list, or undefined
+ * for any other form, a limit exceeded or a truncation: the caller then runs the codec, which
+ * accepts or refuses with its own message. Saves the codec's msgpack parse and its canonical
+ * re-encode on tx batches and blocks (a list of hundreds of txs, from the network).
+ */
+/**
+ * The offset after `count` msgpack values starting at `at`, for values of the kinds a block header
+ * holds (positive ints, uint8–64, float64, fixstr/str8, bin8); undefined for any other kind or a
+ * truncation. It only finds where the values end: the caller decodes them with their codec.
+ */
+export function skipScalars(raw: Uint8Array, at: number, count: number): number | undefined {
+  let p = at;
+  for (let i = 0; i < count; i++) {
+    const t = raw[p];
+    if (t === undefined) return undefined;
+    if (t < 0x80) p += 1;
+    else if (t >= 0xa0 && t <= 0xbf) p += 1 + (t - 0xa0);
+    else if (t === 0xd9 || t === 0xc4) {
+      const len = raw[p + 1];
+      if (len === undefined) return undefined;
+      p += 2 + len;
+    } else if (t === 0xcc) p += 2;
+    else if (t === 0xcd) p += 3;
+    else if (t === 0xce) p += 5;
+    else if (t === 0xcf || t === 0xcb) p += 9;
+    else return undefined;
+  }
+  return p <= raw.length ? p : undefined;
+}
+
+export function readBytesList(raw: Uint8Array, at: number, maxItems: number, maxItemBytes: number): [Uint8Array[], number] | undefined {
+  const tag = raw[at];
+  if (tag === undefined) return undefined;
+  let n: number;
+  let p: number;
+  if (tag >= 0x90 && tag <= 0x9f) {
+    n = tag - 0x90;
+    p = at + 1;
+  } else if (tag === 0xdc && at + 2 < raw.length) {
+    n = raw[at + 1]! * 0x100 + raw[at + 2]!;
+    if (n < 16) return undefined;
+    p = at + 3;
+  } else if (tag === 0xdd && at + 4 < raw.length) {
+    n = raw[at + 1]! * 0x1000000 + raw[at + 2]! * 0x10000 + raw[at + 3]! * 0x100 + raw[at + 4]!;
+    if (n < 0x10000) return undefined;
+    p = at + 5;
+  } else return undefined;
+  if (n > maxItems) return undefined;
+  const items: Uint8Array[] = new Array<Uint8Array>(n);
+  const end = raw.length;
+  for (let i = 0; i < n; i++) {
+    const t = raw[p];
+    let len: number;
+    if (t === 0xc4 && p + 1 < end) {
+      len = raw[p + 1]!;
+      p += 2;
+    } else if (t === 0xc5 && p + 2 < end) {
+      len = raw[p + 1]! * 0x100 + raw[p + 2]!;
+      if (len < 0x100) return undefined;
+      p += 3;
+    } else if (t === 0xc6 && p + 4 < end) {
+      len = raw[p + 1]! * 0x1000000 + raw[p + 2]! * 0x10000 + raw[p + 3]! * 0x100 + raw[p + 4]!;
+      if (len < 0x10000) return undefined;
+      p += 5;
+    } else return undefined;
+    if (len > maxItemBytes || p + len > end) return undefined;
+    items[i] = new Uint8Array(raw.buffer, raw.byteOffset + p, len); // a plain view, as asBytes gives
+    p += len;
+  }
+  return [items, p];
+}
+
 /** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character (result strings are size-limited). */
 export function truncateUtf8(s: string, maxBytes: number): string {
   if (Buffer.byteLength(s) <= maxBytes) return s;
