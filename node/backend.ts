@@ -88,6 +88,11 @@ export class NodeBackend implements RpcBackend {
     };
   }
 
+  /** A batch's txs are signature-checked back to back before they are admitted one by one. */
+  prepareTxs(raws: Uint8Array[]): void {
+    this.app.verifyAhead(raws);
+  }
+
   async sendTx(raw: Uint8Array): Promise<{ hash: string }> {
     const tx = this.mempool.add(raw);
     this.onTxAdded(tx);

@@ -185,6 +185,8 @@ export async function createNode(opts: NodeOptions): Promise<Node> {
     });
     net.onMessage((raw, from) => driver.deliver(raw, from));
     net.serveSync(async (req) => serveSync(app.blocks, req));
+    // a batch's signatures are checked back to back first; the per-tx admission below finds them cached
+    net.onTxBatch((txs) => void app.verifyAhead(txs, true));
     net.onTx(async (raw) => {
       try {
         txEntered(mempool.add(raw));

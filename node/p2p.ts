@@ -85,6 +85,8 @@ export interface P2pOptions {
 }
 
 export type TxHandler = (raw: Uint8Array, from: string) => void | Promise<void>;
+/** Sees a received batch's txs once, before the TxHandler gets them one by one; must not throw. */
+export type TxBatchPreparer = (txs: readonly Uint8Array[]) => void;
 export type MessageHandler = (msg: Uint8Array, from: string) => void | Promise<void>;
 export type SyncHandler = (req: Uint8Array, from: string) => Promise<Uint8Array>;
 export type PeerHandler = (peerId: string, connected: boolean) => void;
@@ -109,6 +111,11 @@ export interface P2p {
    * handled) and scores the relayer down once; any other error drops that tx.
    */
   onTx(handler: TxHandler): void;
+  /**
+   * Called once per received batch, with all its txs, before `onTx`'s handler sees them: the node
+   * checks their signatures back to back there (state/tx.ts verifyAhead). Errors are its own to swallow.
+   */
+  onTxBatch(prepare: TxBatchPreparer): void;
   /** Adds peer ids to the allow-list (new validators after a validator-set change); no-op without one. */
   allowPeers(peerIds: string[]): void;
   /** Sends to every connected (allowed) peer, never to ourselves; never rejects because of one peer. */
@@ -317,6 +324,7 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
   const pubsub = libp2p.services.pubsub;
 
   let txHandler: TxHandler | undefined;
+  let txBatchPreparer: TxBatchPreparer | undefined;
   let msgHandler: MessageHandler | undefined;
   let syncHandler: SyncHandler | undefined;
   const peerHandlers: PeerHandler[] = [];
@@ -431,6 +439,11 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     }
     const h = txHandler;
     if (h === undefined) return TopicValidatorResult.Ignore;
+    try {
+      txBatchPreparer?.(txs);
+    } catch (e) {
+      log.debug('tx batch preparer failed', { peer: from, err: errorMessage(e) });
+    }
     let ok = 0;
     for (const raw of txs) {
       try {
@@ -582,6 +595,9 @@ export async function createP2p(chainId: string, opts: P2pOptions): Promise<P2p>
     },
     onTx(handler) {
       txHandler = handler;
+    },
+    onTxBatch(prepare) {
+      txBatchPreparer = prepare;
     },
     allowPeers(peerIds) {
       if (allowed === undefined) return;

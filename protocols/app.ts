@@ -8,7 +8,7 @@ import { BlockStore, GENESIS_HASH, type Head } from '../state/blockStore.js';
 import type { Application, ChainInfo, CommittedBlock, Proposal, ProposalRequest, ProcessResult } from '../state/application.js';
 import { blockHash, encodeTxResults, resultsRootOfEncoded, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
 import type { Genesis } from '../state/genesis.js';
-import { forgetDecodedTxs, type DecodedTx } from '../state/tx.js';
+import { forgetDecodedTxs, verifyAhead, type DecodedTx } from '../state/tx.js';
 import { bytesEqual, bytesKey, toHex } from '../lib/hex.js';
 import { InternalError, InvalidMessageError, ERR } from '../lib/errors.js';
 import { scopedStore, scopedReader, type BlockInfo, type ReaderAccess } from './module.js';
@@ -155,6 +155,14 @@ export class App implements Application {
    */
   checkTx(raw: Uint8Array): DecodedTx {
     return checkIncludable(this.env, raw, this.committedAccount, 'admission');
+  }
+
+  /**
+   * Decodes and signature-checks a batch of txs back to back ahead of their admission one by one
+   * (state/tx.ts verifyAhead: the outcomes are cached for checkTx). Returns how many passed; never throws.
+   */
+  verifyAhead(raws: readonly Uint8Array[], stopAtFailure = false): number {
+    return verifyAhead(raws, this.chainId, stopAtFailure);
   }
 
   /** Committed account of `address` (balance, next nonce). */

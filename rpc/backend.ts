@@ -60,6 +60,11 @@ export interface RpcBackend {
   getBlock(height: number): Promise<BlockJson | undefined>;
   /** Admits a raw tx to the mempool; returns its hash or throws (bad encoding, signature, nonce, fee...). */
   sendTx(raw: Uint8Array): Promise<{ hash: string }>;
+  /**
+   * Optional: sees the txs of a batch's tx_send requests before they run one by one (the node checks
+   * their signatures back to back: state/tx.ts verifyAhead). Must not throw; sendTx still decides.
+   */
+  prepareTxs?(raws: Uint8Array[]): void;
   getTx(hash: Uint8Array): Promise<TxStatusJson>;
   getAccount(address: Uint8Array): Promise<{ balance: string; nonce: number }>;
   /** path = "module/method"; args = JSON object; throws QUERY_UNKNOWN / args errors. */

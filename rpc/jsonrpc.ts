@@ -45,6 +45,8 @@ export interface Router {
   /** A batch yields to the event loop between members once it has run this long (ms) since the last yield. */
   yieldAfterMs: number;
   log: RpcLogger;
+  /** Optional: sees a batch's requests (parsed, unchecked) once before they run (rpc/methods.ts prepareTxSends). */
+  prepareBatch?: (requests: readonly unknown[]) => void;
 }
 
 function isValidId(id: unknown): id is JsonRpcId {
@@ -77,6 +79,11 @@ export async function handlePayload(text: string, router: Router): Promise<strin
   if (value.length === 0) return serializeError(null, rpcError(RPC_CODE.INVALID_REQUEST, 'invalid request: empty batch'));
   if (value.length > router.maxBatch) {
     return serializeError(null, rpcError(RPC_CODE.INVALID_REQUEST, `invalid request: batch of ${value.length} exceeds the limit of ${router.maxBatch}`));
+  }
+  try {
+    router.prepareBatch?.(value);
+  } catch (e) {
+    router.log.warn('rpc batch preparation failed', { err: e instanceof Error ? e.message : String(e) });
   }
   const parts: string[] = [];
   let bytes = 0;

@@ -15,6 +15,25 @@ export type MethodName = (typeof METHOD_NAMES)[number];
 /** "module/method", e.g. "bank/balance". */
 export const QUERY_PATH_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}\/[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
+/**
+ * Hands the txs of a JSON-RPC batch's well-formed tx_send requests to the backend's `prepareTxs`
+ * before the batch runs member by member. Members that are not well-formed tx_send requests are
+ * skipped here; running them gives their errors. Never throws.
+ */
+export function prepareTxSends(requests: readonly unknown[], backend: RpcBackend): void {
+  if (backend.prepareTxs === undefined) return;
+  const raws: Uint8Array[] = [];
+  for (const r of requests) {
+    if (typeof r !== 'object' || r === null || (r as { method?: unknown }).method !== 'tx_send') continue;
+    try {
+      raws.push(bytesParam(readParams((r as { params?: unknown }).params, ['tx']), 'tx', MAX_TX_BYTES));
+    } catch {
+      // its own run reports the bad params
+    }
+  }
+  if (raws.length > 1) backend.prepareTxs(raws);
+}
+
 export function createMethods(backend: RpcBackend): { readonly [K in MethodName]: MethodHandler } {
   return {
     chain_status: async (raw) => {

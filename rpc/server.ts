@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { RpcBackend } from './backend.js';
-import { createMethods, METHOD_NAMES, type MethodHandler } from './methods.js';
+import { createMethods, prepareTxSends, METHOD_NAMES, type MethodHandler } from './methods.js';
 import { RPC_CODE, rpcError } from './errors.js';
 import { handlePayload, type Router, type RpcLogger, type JsonRpcNotification, type SubscriptionParams } from './jsonrpc.js';
 import { SubscriptionSession, SUBSCRIPTION_METHOD_NAMES } from './subscriptions.js';
@@ -191,7 +191,8 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     return { notFound: `method not found: ${shown}` };
   }
 
-  const httpRouter: Router = { route: (m) => lookup(m, undefined), maxBatch, maxResponseBytes, yieldAfterMs, log };
+  const prepareBatch = (requests: readonly unknown[]): void => prepareTxSends(requests, opts.backend);
+  const httpRouter: Router = { route: (m) => lookup(m, undefined), maxBatch, maxResponseBytes, yieldAfterMs, log, prepareBatch };
 
   // ---- HTTP ----
   async function onHttpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -282,7 +283,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     // notifications: nothing is serialized for a socket that is gone, and a block's event once for all
     const session = new SubscriptionSession(opts.backend, (note) => ws.readyState === WebSocket.OPEN && send(serializeNote(note)), maxSubscriptions, log);
     sessions.set(ws, session);
-    const router: Router = { route: (m) => lookup(m, session.methods), maxBatch, maxResponseBytes, yieldAfterMs, log };
+    const router: Router = { route: (m) => lookup(m, session.methods), maxBatch, maxResponseBytes, yieldAfterMs, log, prepareBatch };
     alive.add(ws);
     let queue: Promise<void> = Promise.resolve();
     let inFlight = 0;

@@ -132,19 +132,51 @@ export function buildTx(key: KeyPair, fields: Omit<TxBody, 'version' | 'keyType'
   return encodeTx(signTx({ version: TX_VERSION, keyType: key.type, publicKey: key.publicKey, ...fields }, key));
 }
 
-/** Decoded txs whose signature verified. Keyed by the object, which decodeTxCached returns for the same raw bytes (signature included). */
-const verifiedTxs = new WeakSet<DecodedTx>();
-
 /**
- * Verifies the signature (low-s, node:crypto). A decoded tx from decodeTxCached is the same object
- * for the same bytes, so a transaction checked when it entered the mempool is not verified again
- * when its block is executed; the mark lives as long as the decoded object (a WeakSet: no bound needed).
+ * The outcome of each decoded tx's signature check, by the object, which decodeTxCached returns for
+ * the same raw bytes (signature included): a tx checked when it entered the mempool is not verified
+ * again when its block is executed, and a tx that failed is not verified again when it comes back
+ * (a peer or client resending it, or admission after `verifyAhead` saw it). WeakSets: a mark lives
+ * as long as the decoded object, no bound needed.
  */
+const verifiedTxs = new WeakSet<DecodedTx>();
+const rejectedTxs = new WeakSet<DecodedTx>();
+let signatureChecks = 0;
+
+/** Verifies the signature (low-s, then the curve's verifier); each decoded tx at most once. */
 export function verifyTxSignature(tx: DecodedTx): boolean {
   if (verifiedTxs.has(tx)) return true;
+  if (rejectedTxs.has(tx)) return false;
+  signatureChecks++;
   const ok = verify(tx.body.keyType, tx.body.publicKey, txSignBytes(tx), tx.signature);
-  if (ok) verifiedTxs.add(tx);
+  (ok ? verifiedTxs : rejectedTxs).add(tx);
   return ok;
+}
+
+/** Signature verifications run by verifyTxSignature so far in this process (tests, metrics). */
+export function txSignatureChecks(): number {
+  return signatureChecks;
+}
+
+/**
+ * Runs checkTxStateless over `raws` one after the other, ahead of their admission one by one (which
+ * then finds the decodes and signature outcomes cached): a batch's signature checks run back to back
+ * instead of interleaved with mempool bookkeeping, the RPC or gossip code around each admission and
+ * the microtasks between them, so OpenSSL's P-256 tables stay in the core's cache (BENCHMARKS.md,
+ * session 11). Never throws: admission reports each tx's fault. `stopAtFailure`: the first failing tx
+ * ends the pass (a gossip batch is refused at its first invalid tx anyway).
+ */
+export function verifyAhead(raws: readonly Uint8Array[], chainId: string, stopAtFailure = false): number {
+  let passed = 0;
+  for (const raw of raws) {
+    try {
+      checkTxStateless(raw, chainId);
+      passed++;
+    } catch {
+      if (stopAtFailure) break;
+    }
+  }
+  return passed;
 }
 
 const DECODED_CACHE_MAX = 20_000;

@@ -26,6 +26,8 @@ interface TestNode {
   p2p: P2p;
   msgs: { msg: string; from: string }[];
   txs: { tx: string; from: string }[];
+  /** What the tx-batch preparer and the tx handler saw, in order ('batch:a|b', 'tx:a', ...). */
+  seen: string[];
   logs: Logged[];
 }
 
@@ -55,7 +57,7 @@ async function startNode(name: string, opts: Partial<P2pOptions> & { privateKey:
     ...opts,
   });
   started.push(p2p);
-  const n: TestNode = { name, p2p, msgs: [], txs: [], logs };
+  const n: TestNode = { name, p2p, msgs: [], txs: [], seen: [], logs };
   wire(n);
   await p2p.start();
   return n;
@@ -65,8 +67,13 @@ function wire(n: TestNode): void {
   n.p2p.onMessage((m, from) => {
     n.msgs.push({ msg: str(m), from });
   });
+  n.p2p.onTxBatch((txs) => {
+    n.seen.push(`batch:${txs.map(str).join('|')}`);
+    if (txs.some((x) => str(x) === 'prep-throws')) throw new Error('preparer failed');
+  });
   n.p2p.onTx((raw, from) => {
     const tx = str(raw);
+    n.seen.push(`tx:${tx}`);
     if (tx.startsWith('bad')) throw new InvalidMessageError(ERR.ENCODING, 'bad tx');
     n.txs.push({ tx, from });
   });
@@ -151,6 +158,17 @@ t.test('p2p among four validators', async (t) => {
     t.ok(D.p2p.peerScore(ID.C) > before - 15, `one penalty (10) for the whole batch, not two: ${before} → ${D.p2p.peerScore(ID.C)}`);
     t.notOk([A, B, D].some((n) => n.txs.some((x) => x.tx === 'tx-after-bad')), 'the rest of a rejected batch is not handled (nor relayed)');
     await t.rejects(B.p2p.publishTx(new Uint8Array(128 * 1024 + 1)), { code: ERR.TOO_LARGE }, 'oversize tx refused locally');
+
+    // the batch preparer sees each received batch whole, once, before the handler sees its txs
+    for (const n of [A, C, D]) {
+      const batch = n.seen.indexOf('batch:tx-1');
+      t.ok(batch >= 0 && batch < n.seen.indexOf('tx:tx-1'), `${n.name}: the batch [tx-1] was prepared before tx-1 was handled`);
+    }
+    t.notOk(D.seen.includes('tx:tx-after-bad'), 'a batch refused at its first tx: the rest is not handled even though it was prepared');
+    void B.p2p.publishTx(utf8('prep-throws'));
+    void B.p2p.publishTx(utf8('tx-3'));
+    await until(() => [A, C, D].every((n) => n.txs.some((x) => x.tx === 'tx-3')), 'tx-3 everywhere');
+    for (const n of [A, C, D]) t.ok(n.txs.some((x) => x.tx === 'prep-throws'), `${n.name}: a preparer that throws does not stop the batch`);
   });
 
   await t.test('sync: round trip, timeout, oversize response refused', async (t) => {

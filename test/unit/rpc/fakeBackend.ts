@@ -25,7 +25,7 @@ export function block(height: number): BlockJson {
   };
 }
 
-type Method = 'status' | 'getBlock' | 'sendTx' | 'getTx' | 'getAccount' | 'query';
+type Method = 'status' | 'getBlock' | 'sendTx' | 'prepareTxs' | 'getTx' | 'getAccount' | 'query';
 
 export class FakeBackend implements RpcBackend {
   readonly blocks = new Map<number, BlockJson>([
@@ -57,6 +57,9 @@ export class FakeBackend implements RpcBackend {
   async getBlock(height: number): Promise<BlockJson | undefined> {
     this.record('getBlock', height);
     return this.blocks.get(height);
+  }
+  prepareTxs(raws: Uint8Array[]): void {
+    this.record('prepareTxs', raws);
   }
   async sendTx(raw: Uint8Array): Promise<{ hash: string }> {
     this.record('sendTx', raw);

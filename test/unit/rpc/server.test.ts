@@ -252,6 +252,36 @@ t.test('batches: in order, good and bad mixed, notifications omitted', async (t)
   t.equal(allNotifications.text, '');
 });
 
+t.test('a batch hands its well-formed tx_send txs to the backend once, before running its members', async (t) => {
+  const { url, backend } = await start(t);
+  const res = await post(url, [
+    { jsonrpc: '2.0', id: 1, method: 'tx_send', params: { tx: '0x01' } },
+    { jsonrpc: '2.0', id: 2, method: 'chain_status' },
+    { jsonrpc: '2.0', id: 3, method: 'tx_send', params: { tx: 'zz' } }, // bad hex: skipped, then -32602 when run
+    { jsonrpc: '2.0', id: 4, method: 'tx_send', params: { tx: '0x0203' } },
+    { jsonrpc: '2.0', id: 5, method: 'tx_send' }, // no params
+  ]);
+  const out = res.json as Json[];
+  t.equal(errorOf(out[2]!).code, RPC_CODE.INVALID_PARAMS, 'the malformed member still gets its own error');
+  t.equal(errorOf(out[4]!).code, RPC_CODE.INVALID_PARAMS);
+  const order = backend.calls.map((c) => c.method);
+  t.same(order.filter((m) => m === 'prepareTxs' || m === 'sendTx'), ['prepareTxs', 'sendTx', 'sendTx'], 'prepared once, before the sends');
+  const prepared = backend.calls.find((c) => c.method === 'prepareTxs')!.args[0] as Uint8Array[];
+  t.same(prepared.map((r) => [...r]), [[1], [2, 3]], 'only the well-formed txs, in order');
+
+  backend.calls.length = 0;
+  await call(url, 'tx_send', { tx: '0x05' });
+  await post(url, [{ jsonrpc: '2.0', id: 1, method: 'tx_send', params: { tx: '0x06' } }, { jsonrpc: '2.0', id: 2, method: 'chain_status' }]);
+  t.notOk(backend.calls.some((c) => c.method === 'prepareTxs'), 'a single request, or a batch with one tx, is not prepared');
+
+  backend.throwNext.set('prepareTxs', new Error('prepare failed'));
+  const again = await post(url, [
+    { jsonrpc: '2.0', id: 1, method: 'tx_send', params: { tx: '0x07' } },
+    { jsonrpc: '2.0', id: 2, method: 'tx_send', params: { tx: '0x08' } },
+  ]);
+  t.same((again.json as Json[]).map((r) => 'result' in r), [true, true], 'a failing preparation does not fail the batch');
+});
+
 t.test('a notification (no id) gets no response, even when it fails', async (t) => {
   const { url, backend } = await start(t);
   const ok = await post(url, { jsonrpc: '2.0', method: 'tx_send', params: { tx: '0x0102' } });

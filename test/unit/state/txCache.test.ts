@@ -2,7 +2,7 @@
 // bounded by bytes as well as entries, so a peer sending many large, badly signed but well-formed
 // txs cannot grow a validator's memory (decode runs before the signature check).
 import t from 'tap';
-import { decodeTx, decodeTxCached, decodedTxCacheSize, forgetDecodedTxs, encodeTx, checkTxStateless, TX_VERSION, MAX_ARGS_BYTES } from '../../../state/tx.js';
+import { decodeTx, decodeTxCached, decodedTxCacheSize, forgetDecodedTxs, encodeTx, buildTx, checkTxStateless, verifyAhead, txSignatureChecks, TX_VERSION, MAX_ARGS_BYTES } from '../../../state/tx.js';
 import { ERR } from '../../../lib/errors.js';
 import { testKey, CHAIN_ID } from '../../utils/chain.js';
 
@@ -62,4 +62,37 @@ t.test('forgetDecodedTxs drops committed txs: the next decode is a fresh object,
   t.equal(decodedTxCacheSize().entries, before - 1, 'one entry gone');
   t.not(decodeTxCached(a), da, 'a forgotten tx is decoded again');
   t.equal(decodeTxCached(b), db, 'the other tx is still a hit');
+});
+
+t.test('a signature is checked once per decoded tx, whether it passed or failed', async (t) => {
+  const good = buildTx(key, { chainId: CHAIN_ID, nonce: 5000, moduleId: 1, methodId: 1, args: new Uint8Array(3), fee: 0n });
+  const bad = unsigned(5001, 3);
+  const before = txSignatureChecks();
+  checkTxStateless(good, CHAIN_ID);
+  checkTxStateless(new Uint8Array(good), CHAIN_ID);
+  t.equal(txSignatureChecks() - before, 1, 'a verified tx is not verified again');
+  t.throws(() => checkTxStateless(bad, CHAIN_ID), { code: ERR.BAD_SIGNATURE });
+  t.throws(() => checkTxStateless(new Uint8Array(bad), CHAIN_ID), { code: ERR.BAD_SIGNATURE }, 'a failed tx still fails');
+  t.equal(txSignatureChecks() - before, 2, 'a failed tx is not verified again either');
+});
+
+t.test('verifyAhead checks a batch back to back, never throws, and admission then finds every outcome', async (t) => {
+  const goods = [0, 1, 2].map((i) => buildTx(key, { chainId: CHAIN_ID, nonce: 6000 + i, moduleId: 1, methodId: 1, args: new Uint8Array(2), fee: 0n }));
+  const bad = unsigned(6100, 2);
+  const other = buildTx(key, { chainId: 'other-chain', nonce: 6200, moduleId: 1, methodId: 1, args: new Uint8Array(2), fee: 0n });
+  const garbage = new Uint8Array([1, 2, 3]);
+  const batch = [goods[0]!, bad, goods[1]!, other, garbage, goods[2]!];
+  const before = txSignatureChecks();
+  t.equal(verifyAhead(batch, CHAIN_ID), 3, 'three pass; the bad signature, the foreign chain and the garbage do not');
+  t.equal(txSignatureChecks() - before, 4, 'one check per decodable tx of this chain');
+  for (const g of goods) checkTxStateless(g, CHAIN_ID);
+  t.throws(() => checkTxStateless(bad, CHAIN_ID), { code: ERR.BAD_SIGNATURE });
+  t.throws(() => checkTxStateless(other, CHAIN_ID), { code: ERR.WRONG_CHAIN });
+  t.throws(() => checkTxStateless(garbage, CHAIN_ID), { code: ERR.ENCODING });
+  t.equal(txSignatureChecks() - before, 4, 'admission afterwards verifies nothing again');
+
+  const more = [0, 1].map((i) => buildTx(key, { chainId: CHAIN_ID, nonce: 6300 + i, moduleId: 1, methodId: 1, args: new Uint8Array(2), fee: 0n }));
+  const start = txSignatureChecks();
+  t.equal(verifyAhead([more[0]!, unsigned(6400, 2), more[1]!], CHAIN_ID, true), 1, 'stopAtFailure ends the pass at the first failure');
+  t.equal(txSignatureChecks() - start, 2, 'the tx after the failure was not checked');
 });
