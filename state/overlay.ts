@@ -64,8 +64,14 @@ export interface StateWriter extends StateReader {
 
 export class Overlay implements StateWriter {
   private readonly writes = new Map<string, Slot>();
-  /** One journal per open checkpoint: key → the slot before the first write inside it (undefined = absent). */
-  private readonly journals: Map<string, Slot | undefined>[] = [];
+  /**
+   * Undo log of the open checkpoints: (key, the slot before the write, undefined = absent) pairs,
+   * flat, in write order; `marks` holds where each open checkpoint's entries start. A key written
+   * twice is logged twice and undone in reverse, which ends at its first previous slot. (It was a
+   * Map per checkpoint: one per transaction, for the two or three writes of a transfer.)
+   */
+  private readonly journal: (string | Slot | undefined)[] = [];
+  private readonly marks: number[] = [];
 
   constructor(private readonly base: Pick<KvStore, 'get' | 'range'>) {}
 
@@ -103,34 +109,36 @@ export class Overlay implements StateWriter {
   }
 
   private record(s: string): void {
-    const j = this.journals[this.journals.length - 1];
-    if (j && !j.has(s)) j.set(s, this.writes.get(s));
+    if (this.marks.length > 0) this.journal.push(s, this.writes.get(s));
   }
 
   checkpoint(): void {
-    this.journals.push(new Map());
+    this.marks.push(this.journal.length);
   }
 
-  /** Keeps the writes since the last checkpoint (folds its journal into the enclosing one). */
+  /** Keeps the writes since the last checkpoint (its log entries now belong to the enclosing one). */
   commitCheckpoint(): void {
-    const j = this.journals.pop();
-    if (!j) throw new Error('commitCheckpoint without checkpoint');
-    const outer = this.journals[this.journals.length - 1];
-    if (outer) for (const [k, prev] of j) if (!outer.has(k)) outer.set(k, prev);
+    const m = this.marks.pop();
+    if (m === undefined) throw new Error('commitCheckpoint without checkpoint');
+    if (this.marks.length === 0) this.journal.length = m; // nothing left that could be reverted
   }
 
   /** Undoes every write since the last checkpoint. */
   revert(): void {
-    const j = this.journals.pop();
-    if (!j) throw new Error('revert without checkpoint');
-    for (const [k, prev] of j) {
+    const m = this.marks.pop();
+    if (m === undefined) throw new Error('revert without checkpoint');
+    const j = this.journal;
+    for (let i = j.length - 2; i >= m; i -= 2) {
+      const k = j[i] as string;
+      const prev = j[i + 1] as Slot | undefined;
       if (prev === undefined) this.writes.delete(k);
       else this.writes.set(k, prev);
     }
+    j.length = m;
   }
 
   get depth(): number {
-    return this.journals.length;
+    return this.marks.length;
   }
 
   /** Every key written in this overlay (value undefined = deleted), sorted by key. */

@@ -98,3 +98,43 @@ t.test('range over binary keys: the same entries, in the same order, as a byte-w
   }
   t.equal(checked, 300, 'every query matched the reference');
 });
+
+t.test('checkpoints against a model: random writes, nested commits and reverts (seeded)', async (t) => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const rand = prng(seed);
+    const base = new MemoryKvStore();
+    await base.batch(['k0', 'k1', 'k2'].map((x) => ({ type: 'put' as const, key: k(x), value: k(`base-${x}`) })));
+    const o = new Overlay(base);
+    // the model: the visible state, and a snapshot of it per open checkpoint
+    let model = new Map<string, string | undefined>([['k0', 'base-k0'], ['k1', 'base-k1'], ['k2', 'base-k2']]);
+    const snaps: Map<string, string | undefined>[] = [];
+    for (let step = 0; step < 300; step++) {
+      const op = randInt(rand, 10);
+      const key = `k${randInt(rand, 6)}`;
+      if (op < 4) {
+        const v = `v${seed}-${step}`;
+        if (op === 0) o.setValue(k(key), v, (x) => k(x));
+        else o.set(k(key), k(v));
+        model.set(key, v);
+      } else if (op < 5) {
+        o.delete(k(key));
+        model.set(key, undefined);
+      } else if (op < 7) {
+        o.checkpoint();
+        snaps.push(new Map(model));
+      } else if (op < 8 && snaps.length > 0) {
+        o.commitCheckpoint();
+        snaps.pop();
+      } else if (snaps.length > 0) {
+        o.revert();
+        model = snaps.pop()!;
+      }
+      if (o.depth !== snaps.length) t.fail(`seed ${seed} step ${step}: depth ${o.depth}, model ${snaps.length}`);
+      for (let i = 0; i < 6; i++) {
+        const got = str(o.get(k(`k${i}`)));
+        if (got !== model.get(`k${i}`)) t.fail(`seed ${seed} step ${step}: k${i} is ${got}, model ${model.get(`k${i}`)}`);
+      }
+    }
+  }
+  t.pass('40 seeds × 300 steps agree with the model');
+});
