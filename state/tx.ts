@@ -102,7 +102,18 @@ export function decodeTx(raw: Uint8Array): DecodedTx {
   const tx = (raw.length <= MAX_TX_BYTES ? readCanonicalTx(raw, WIRE_RULES) : undefined) ?? decode(signedTxCodec, raw, 'tx', MAX_TX_BYTES);
   const who = senderOf(tx.body.keyType, tx.body.publicKey); // also validates the key
   const id = sha256(bodyOf(raw));
-  return { body: tx.body, signature: tx.signature, raw, id, idHex: toHex(id), sender: who.address, senderHex: who.hex };
+  const out: DecodedTx & Checked = { body: tx.body, signature: tx.signature, raw, id, idHex: toHex(id), sender: who.address, senderHex: who.hex, [SIG_CHECK]: undefined };
+  return out;
+}
+
+/**
+ * The outcome of a decoded tx's signature check, kept on the object itself (set once, by
+ * verifyTxSignature; undefined until then). It was two WeakSets: an entry per tx per validator,
+ * each a young key the scavenger had to process as an ephemeron.
+ */
+const SIG_CHECK = Symbol('signature check');
+interface Checked {
+  [SIG_CHECK]?: boolean | undefined;
 }
 
 /** The encoded body inside a canonical raw tx (a 1-byte array header, the body, then bin8 header (2) + 64 bytes). */
@@ -132,24 +143,23 @@ export function buildTx(key: KeyPair, fields: Omit<TxBody, 'version' | 'keyType'
   return encodeTx(signTx({ version: TX_VERSION, keyType: key.type, publicKey: key.publicKey, ...fields }, key));
 }
 
-/**
- * The outcome of each decoded tx's signature check, by the object, which decodeTxCached returns for
- * the same raw bytes (signature included): a tx checked when it entered the mempool is not verified
- * again when its block is executed, and a tx that failed is not verified again when it comes back
- * (a peer or client resending it, or admission after `verifyAhead` saw it). WeakSets: a mark lives
- * as long as the decoded object, no bound needed.
+/*
+ * Each decoded tx's signature is checked once: decodeTxCached returns the same object for the same
+ * raw bytes (signature included), so a tx checked when it entered the mempool is not verified again
+ * when its block is executed, and a tx that failed is not verified again when it comes back (a peer
+ * or client resending it, or admission after `verifyAhead` saw it). The outcome lives on the object
+ * (SIG_CHECK), as long as the decoded tx.
  */
-const verifiedTxs = new WeakSet<DecodedTx>();
-const rejectedTxs = new WeakSet<DecodedTx>();
 let signatureChecks = 0;
 
 /** Verifies the signature (low-s, then the curve's verifier); each decoded tx at most once. */
 export function verifyTxSignature(tx: DecodedTx): boolean {
-  if (verifiedTxs.has(tx)) return true;
-  if (rejectedTxs.has(tx)) return false;
+  const c = tx as DecodedTx & Checked;
+  const known = c[SIG_CHECK];
+  if (known !== undefined) return known;
   signatureChecks++;
   const ok = verify(tx.body.keyType, tx.body.publicKey, txSignBytes(tx), tx.signature);
-  (ok ? verifiedTxs : rejectedTxs).add(tx);
+  c[SIG_CHECK] = ok;
   return ok;
 }
 
@@ -245,7 +255,7 @@ export function checkTxStateless(raw: Uint8Array, chainId: string): DecodedTx {
   if (tx.body.chainId !== chainId) {
     throw new InvalidMessageError(ERR.WRONG_CHAIN, `transaction is for chain "${tx.body.chainId}", this is "${chainId}"`);
   }
-  if (verifiedTxs.has(tx)) return tx;
+  if ((tx as DecodedTx & Checked)[SIG_CHECK] === true) return tx;
   if (!isLowS(tx.body.keyType, tx.signature)) {
     throw new InvalidMessageError(ERR.HIGH_S, 'transaction signature is not low-s (s must be ≤ n/2) or r/s out of range');
   }
