@@ -13,3 +13,10 @@ export function prng(seed: number): () => number {
 export function randInt(rand: () => number, n: number): number {
   return Math.floor(rand() * n);
 }
+
+/** `n` bytes from `rand`. */
+export function randBytes(rand: () => number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = randInt(rand, 256);
+  return out;
+}

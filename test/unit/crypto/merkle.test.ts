@@ -2,6 +2,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { merkleRoot, merkleRootJs, merkleRootNative, MERKLE_IMPL, leafHash, inclusionProof, verifyInclusion, proofSides, EMPTY_ROOT } from '../../../crypto/merkle.js';
 import { toHex, utf8 } from '../../../lib/hex.js';
+import { prng, randBytes } from '../../utils/prng.js';
 
 t.test('RFC 6962 vectors', async (t) => {
   t.equal(toHex(EMPTY_ROOT), '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
@@ -90,19 +91,8 @@ t.test('merkle root native binding: anything but an array of Uint8Arrays is a Ty
   t.throws(() => binding.merkleRoot([], []), TypeError, 'two arguments');
 });
 
-/** Deterministic bytes from a seed (xorshift32): `rand(n)` is n fresh bytes. */
+/** Deterministic bytes from a seed: `rand(n)` is n fresh bytes (test/utils/prng.ts). */
 function seeded(seed: number): (n: number) => Uint8Array {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      out[i] = x & 0xff;
-    }
-    return out;
-  };
+  const rand = prng(seed);
+  return (n) => randBytes(rand, n);
 }

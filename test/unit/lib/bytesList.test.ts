@@ -6,19 +6,12 @@ import { list, bytes, encode, decode, readBytesList, skipScalars } from '../../.
 import { decodeBlock, encodeBlock, blockCodec, MAX_BLOCK_BYTES, type Block } from '../../../state/block.js';
 import { decodeTxBatch, encodeTxBatch, maxBatchBytes } from '../../../node/txBatch.js';
 import { toHex } from '../../../lib/hex.js';
+import { prng, randInt, randBytes } from '../../utils/prng.js';
 
-/** xorshift32 bytes and integers from a seed */
+/** seeded integers and bytes (test/utils/prng.ts) */
 function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = (): number => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  return { int: (n: number) => next() % n, bytes: (n: number) => Uint8Array.from({ length: n }, () => next() & 0xff) };
+  const rand = prng(seed);
+  return { int: (n: number) => randInt(rand, n), bytes: (n: number) => randBytes(rand, n) };
 }
 
 type Outcome = { ok: true; value: string } | { ok: false };

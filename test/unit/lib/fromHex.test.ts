@@ -3,19 +3,13 @@
 import t from 'tap';
 import { fromHex } from '../../../lib/hex.js';
 import { ERR } from '../../../lib/errors.js';
+import { prng, randInt } from '../../utils/prng.js';
 
 const RE = /^0x([0-9a-fA-F]{2})*$/;
 
 t.test('fromHex agrees with the hex expression on valid, mutated and odd strings (seeded)', async (t) => {
-  let x = 0x4e3;
-  const rnd = (n: number): number => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const rand = prng(0x4e3);
+  const rnd = (n: number): number => randInt(rand, n);
   const alphabet = '0123456789abcdefABCDEFxXgG ０-\u00e9\u0000';
   const cases: string[] = ['', '0', '0x', '0x0', '0X00', 'x0', '00', '0x00', '0xzz', '0x 0', '0x0g', '0xg0', '0x00\n', ' 0x00', '0x-1', '0x\u0000\u0000'];
   for (let i = 0; i < 3000; i++) {
