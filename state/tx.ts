@@ -206,15 +206,14 @@ const decodedTxs = new TwoGenerationCache<string, DecodedTx>(DECODED_CACHE_MAX, 
 export function decodeTxCached(raw: Uint8Array): DecodedTx {
   if (raw.length > MAX_TX_BYTES) return decodeTx(raw);
   let key = keyByObject.get(raw);
-  if (key === undefined) {
-    key = bytesKey(raw);
-    keyByObject.set(raw, key);
-  }
+  const known = key !== undefined;
+  key ??= bytesKey(raw);
   let tx = decodedTxs.get(key);
   if (tx === undefined) {
-    tx = decodeTx(raw);
+    tx = decodeTx(raw); // throws for an invalid encoding: nothing is kept for it
     decodedTxs.set(key, tx);
   }
+  if (!known) keyByObject.set(raw, key);
   return tx;
 }
 
@@ -223,11 +222,12 @@ export function decodeTxCached(raw: Uint8Array): DecodedTx {
  * in a row — verifyAhead, then admission, then (on the proposer, whose block holds the mempool's
  * objects) execution — and an identity lookup plus a lookup by a string whose hash V8 has already
  * computed cost a fifth of turning 150 bytes into a string and hashing it. Raw tx bytes are never
- * mutated once received (the string-keyed cache relies on that too). A regular Map bounded by count
- * (a WeakMap's set cost as much as the string key); entries only spare the string, the decoded-tx
- * cache still decides what is cached.
+ * mutated once received (the string-keyed cache relies on that too). A regular Map (a WeakMap's set
+ * cost as much as the string key), bounded by count and by key bytes like the decoded-tx cache, and
+ * fed only by valid encodings: large garbage cannot grow it. Entries only spare the string; the
+ * decoded-tx cache still decides what is cached.
  */
-const keyByObject = new TwoGenerationCache<Uint8Array, string>(8192);
+const keyByObject = new TwoGenerationCache<Uint8Array, string>(8192, { maxSize: DECODED_CACHE_MAX_BYTES, sizeOf: (k) => k.length });
 
 /**
  * Drops committed txs from the decoded-tx cache, which otherwise kept them ~20 s at 2,000 tx/s (two
@@ -244,9 +244,9 @@ export function forgetDecodedTxs(raws: readonly Uint8Array[]): void {
   }
 }
 
-/** Entries and raw bytes held by the decoded-tx cache (tests, metrics). */
-export function decodedTxCacheSize(): { entries: number; bytes: number } {
-  return { entries: decodedTxs.size, bytes: decodedTxs.calculatedSize };
+/** Entries and raw bytes held by the decoded-tx cache, and by its index of keys by bytes object (tests, metrics). */
+export function decodedTxCacheSize(): { entries: number; bytes: number; keys: number; keyBytes: number } {
+  return { entries: decodedTxs.size, bytes: decodedTxs.calculatedSize, keys: keyByObject.size, keyBytes: keyByObject.calculatedSize };
 }
 
 /** Stateless checks for a given chain: decode, chain id, signature. Throws InvalidMessageError. */

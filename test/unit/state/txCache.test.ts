@@ -39,6 +39,13 @@ t.test('large well-formed txs with bad signatures do not grow the cache past its
   t.ok(total > 32 * 1024 * 1024, `${(total / 2 ** 20).toFixed(0)} MiB of txs went through`);
   t.ok(size.bytes <= 16 * 1024 * 1024, `the cache holds ${(size.bytes / 2 ** 20).toFixed(1)} MiB`);
   t.ok(size.entries < 600, `${size.entries} entries kept`);
+  t.ok(size.keyBytes <= 16 * 1024 * 1024, `the keys by bytes object hold ${(size.keyBytes / 2 ** 20).toFixed(1)} MiB`);
+  const keys = size.keys;
+  for (let n = 0; n < 300; n++) {
+    const garbage = new Uint8Array(MAX_ARGS_BYTES).fill(n % 251); // not a tx at all
+    t.throws(() => checkTxStateless(garbage, CHAIN_ID), { code: ERR.ENCODING });
+  }
+  t.equal(decodedTxCacheSize().keys, keys, 'undecodable bytes leave nothing behind');
 });
 
 t.test('past its entry bound the cache keeps the txs in use and stays within the bound', async (t) => {
