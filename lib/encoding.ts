@@ -414,14 +414,6 @@ export function readMinimalUint(raw: Uint8Array, at: number, max: number): [numb
 }
 
 /**
- * Reads a list of byte strings in exactly the form `encode(list(bytes(maxItemBytes), maxItems))`
- * writes — minimal array header, each item a minimal bin8/bin16/bin32 — starting at `at`. Returns the
- * items as views into `raw` (as the codec's decode does) and the offset after the list, or undefined
- * for any other form, a limit exceeded or a truncation: the caller then runs the codec, which
- * accepts or refuses with its own message. Saves the codec's msgpack parse and its canonical
- * re-encode on tx batches and blocks (a list of hundreds of txs, from the network).
- */
-/**
  * The offset after `count` msgpack values starting at `at`, for values of the kinds a block header
  * holds (positive ints, uint8–64, float64, fixstr/str8, bin8); undefined for any other kind or a
  * truncation. It only finds where the values end: the caller decodes them with their codec.
@@ -446,6 +438,14 @@ export function skipScalars(raw: Uint8Array, at: number, count: number): number 
   return p <= raw.length ? p : undefined;
 }
 
+/**
+ * Reads a list of byte strings in exactly the form `encode(list(bytes(maxItemBytes), maxItems))`
+ * writes — minimal array header, each item a minimal bin8/bin16/bin32 — starting at `at`. Returns the
+ * items as views into `raw` (as the codec's decode does) and the offset after the list, or undefined
+ * for any other form, a limit exceeded or a truncation: the caller then runs the codec, which
+ * accepts or refuses with its own message. Saves the codec's msgpack parse and its canonical
+ * re-encode on tx batches and blocks (a list of hundreds of txs, from the network).
+ */
 export function readBytesList(raw: Uint8Array, at: number, maxItems: number, maxItemBytes: number): [Uint8Array[], number] | undefined {
   const tag = raw[at];
   if (tag === undefined) return undefined;
