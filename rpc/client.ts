@@ -136,6 +136,26 @@ class WsChannel {
   request<T>(method: string, params: Record<string, unknown>, onResult?: (v: unknown) => void): Promise<T> {
     if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
     const id = this.nextId++;
+    const answer = this.expect<T>(id, method, onResult);
+    this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    return answer;
+  }
+
+  /**
+   * Several calls in one JSON-RPC batch message (one frame, one parse on the node); each call's
+   * promise settles with its own answer. The node answers a batch with one array, which onMessage
+   * routes by id like single answers.
+   */
+  requestBatch(calls: { method: string; params: Record<string, unknown> }[]): Promise<unknown>[] {
+    if (this.closedWith !== undefined) return calls.map(() => Promise.reject(this.closedWith));
+    const reqs = calls.map((c) => ({ jsonrpc: '2.0', id: this.nextId++, method: c.method, params: c.params }));
+    const answers = reqs.map((r) => this.expect<unknown>(r.id, r.method));
+    this.ws.send(JSON.stringify(reqs));
+    return answers;
+  }
+
+  /** Registers request `id`: its answer (or the channel's failure, or the timeout) settles the promise. */
+  private expect<T>(id: number, method: string, onResult?: (v: unknown) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -153,7 +173,6 @@ class WsChannel {
         },
         ...(onResult ? { onResult } : {}),
       });
-      this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }
 
@@ -281,6 +300,23 @@ export class RpcClient {
 
   sendTx(raw: Bytes): Promise<{ hash: string }> {
     return this.call('tx_send', { tx: hexOf(raw) });
+  }
+
+  /**
+   * Submits several txs in one JSON-RPC batch over the WebSocket (opened on first use): one message
+   * each way instead of an HTTP request per tx. One outcome per tx, in order: its hash, or its error
+   * (RpcError with the node's code, or RpcTransportError when the socket fails or does not answer).
+   * At most the node's batch limit (`maxBatch`, 100 by default) per call.
+   */
+  async sendTxs(raws: Bytes[]): Promise<PromiseSettledResult<{ hash: string }>[]> {
+    if (raws.length === 0) return [];
+    let ch: WsChannel;
+    try {
+      ch = await this.openChannel();
+    } catch (err) {
+      return raws.map(() => ({ status: 'rejected', reason: err }));
+    }
+    return Promise.allSettled(ch.requestBatch(raws.map((r) => ({ method: 'tx_send', params: { tx: hexOf(r) } }))) as Promise<{ hash: string }>[]);
   }
 
   getTx(hash: Bytes): Promise<TxStatusJson> {

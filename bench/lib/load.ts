@@ -9,8 +9,7 @@
 // Why WebSocket by default: the load generator shares the 2 cores with the validators it measures,
 // and fetch (undici: a Request, WHATWG streams and an AbortSignal per call) took ≈ 40 µs of client CPU
 // per submitted tx; a JSON batch on an open WebSocket takes a fraction of that (BENCHMARKS.md).
-import WebSocket from 'ws';
-import { RpcClient, type NewBlockEvent } from '../../rpc/client.js';
+import { RpcClient, RpcError, type NewBlockEvent } from '../../rpc/client.js';
 import type { PresignedTx } from './presign.js';
 
 export interface BlockSeen {
@@ -84,13 +83,14 @@ export class ClosedLoop {
   private sweeper: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 1;
-  /** Open (or opening) submission sockets by endpoint index. */
-  private readonly sockets = new Map<number, Promise<WsSubmitter>>();
+  /** One client per endpoint: its WebSocket carries the submission batches (RpcClient.sendTxs). */
+  private readonly clients: RpcClient[];
 
   constructor(private readonly o: ClosedLoopOptions) {
     this.senders = o.txs.map((_, i) => ({ endpoint: i % o.endpoints.length, base: 0, next: 0 }));
     this.queues = o.endpoints.map(() => []);
     this.flushScheduled = o.endpoints.map(() => false);
+    this.clients = o.endpoints.map((url) => new RpcClient(url, { timeoutMs: 30_000 }));
   }
 
   /** Senders that have no presigned transaction left to submit. */
@@ -124,9 +124,7 @@ export class ClosedLoop {
     this.timers.clear();
     await this.unsubscribe?.().catch(() => undefined);
     await this.watcher?.close();
-    const sockets = [...this.sockets.values()];
-    this.sockets.clear();
-    for (const s of sockets) (await s.catch(() => undefined))?.close();
+    await Promise.all(this.clients.map((c) => c.close()));
   }
 
   private count(code: string): void {
@@ -188,62 +186,59 @@ export class ClosedLoop {
 
   private async post(e: number, items: { sender: number; nonce: number }[]): Promise<void> {
     const sentAt = now();
-    const reqs = items.map((it) => {
+    const hexes = items.map((it) => {
       const tx = this.o.txs[it.sender]![it.nonce]!;
       const p = this.pending.get(tx.idHex);
       if (p) p.lastSubmitAt = sentAt;
       else this.pending.set(tx.idHex, { sender: it.sender, nonce: it.nonce, sentAt, lastSubmitAt: sentAt });
-      return { jsonrpc: '2.0', id: this.nextId++, method: 'tx_send', params: { tx: tx.hex } };
+      return tx.hex;
     });
     this.submitted += items.length;
     this.requests++;
-    let answers: unknown;
-    try {
-      answers = this.o.submit === 'http' ? await this.postHttp(e, reqs) : await (await this.socket(e)).send(reqs);
-    } catch (err) {
-      if (!this.running) return;
-      this.count(`TRANSPORT ${err instanceof Error ? err.name : 'error'}`);
-      this.retry(items);
-      return;
-    }
-    const list = Array.isArray(answers) ? answers : [answers];
-    const byId = new Map<number, Record<string, unknown>>();
-    for (const a of list) if (typeof a === 'object' && a !== null && typeof (a as { id?: unknown }).id === 'number') byId.set((a as { id: number }).id, a as Record<string, unknown>);
+    const codes = this.o.submit === 'http' ? await this.postHttp(e, hexes) : await this.postWs(e, hexes);
+    if (!this.running) return;
     const again: { sender: number; nonce: number }[] = [];
     items.forEach((it, k) => {
-      const a = byId.get(reqs[k]!.id);
-      const err = a?.error as { code?: number; data?: { code?: unknown } } | undefined;
-      if (a !== undefined && err === undefined) return;
-      const code = a === undefined ? 'NO_ANSWER' : typeof err?.data?.code === 'string' ? err.data.code : `RPC ${String(err?.code)}`;
+      const code = codes[k];
+      if (code === undefined) return;
       this.count(code);
       if (!ALREADY_PENDING.has(code)) again.push(it);
     });
     if (again.length > 0) this.retry(again);
   }
 
-  private async postHttp(e: number, reqs: { id: number }[]): Promise<unknown> {
-    const res = await fetch(this.o.endpoints[e]!, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(reqs.length === 1 ? reqs[0] : reqs),
-      signal: AbortSignal.timeout(30_000),
-    });
-    return res.json();
+  /** One batch over the endpoint's WebSocket; per tx, undefined (admitted) or the refusal's code. */
+  private async postWs(e: number, hexes: string[]): Promise<(string | undefined)[]> {
+    const outcomes = await this.clients[e]!.sendTxs(hexes);
+    return outcomes.map((o) => (o.status === 'fulfilled' ? undefined : codeOf(o.reason)));
   }
 
-  /** The endpoint's submission socket, opened on first use and again after it closed. */
-  private socket(e: number): Promise<WsSubmitter> {
-    let s = this.sockets.get(e);
-    if (s === undefined) {
-      s = WsSubmitter.open(wsUrlOf(this.o.endpoints[e]!), 30_000, () => {
-        if (this.sockets.get(e) === s) this.sockets.delete(e);
+  /** One batch as an HTTP POST through fetch; per tx, undefined (admitted) or the refusal's code. */
+  private async postHttp(e: number, hexes: string[]): Promise<(string | undefined)[]> {
+    const reqs = hexes.map((tx) => ({ jsonrpc: '2.0', id: this.nextId++, method: 'tx_send', params: { tx } }));
+    let answers: unknown;
+    try {
+      const res = await fetch(this.o.endpoints[e]!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(reqs.length === 1 ? reqs[0] : reqs),
+        signal: AbortSignal.timeout(30_000),
       });
-      s.catch(() => {
-        if (this.sockets.get(e) === s) this.sockets.delete(e);
-      });
-      this.sockets.set(e, s);
+      answers = await res.json();
+    } catch (err) {
+      return reqs.map(() => codeOf(err));
     }
-    return s;
+    const byId = new Map<number, Record<string, unknown>>();
+    for (const a of Array.isArray(answers) ? answers : [answers]) {
+      if (typeof a === 'object' && a !== null && typeof (a as { id?: unknown }).id === 'number') byId.set((a as { id: number }).id, a as Record<string, unknown>);
+    }
+    return reqs.map((r) => {
+      const a = byId.get(r.id);
+      if (a === undefined) return 'NO_ANSWER';
+      const err = a.error as { code?: number; data?: { code?: unknown } } | undefined;
+      if (err === undefined) return undefined;
+      return typeof err.data?.code === 'string' ? err.data.code : `RPC ${String(err.code)}`;
+    });
   }
 
   private retry(items: { sender: number; nonce: number }[]): void {
@@ -272,85 +267,8 @@ export class ClosedLoop {
   }
 }
 
-/** ws://host:port/ws for an http://host:port/ RPC URL (the server's WebSocket path). */
-function wsUrlOf(http: string): string {
-  const u = new URL(http);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.pathname = u.pathname.replace(/\/?$/, '/ws');
-  return u.toString();
-}
-
-/**
- * JSON-RPC batches over one WebSocket: a batch's answers come back as one array message (a lone
- * request's as one object), matched to the waiting batch by any request id in it. A socket that
- * closes or errs fails every batch in flight (the load retries them) and is not used again.
- */
-class WsSubmitter {
-  /** request id → the batch it belongs to */
-  private readonly waiting = new Map<number, { ids: number[]; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private closed: Error | undefined;
-
-  private constructor(
-    private readonly ws: WebSocket,
-    private readonly timeoutMs: number,
-    onClosed: () => void,
-  ) {
-    ws.on('message', (data: WebSocket.RawData) => this.onMessage(data));
-    const fail = (err: Error): void => {
-      if (this.closed) return;
-      this.closed = err;
-      onClosed();
-      for (const b of new Set(this.waiting.values())) {
-        clearTimeout(b.timer);
-        b.reject(err);
-      }
-      this.waiting.clear();
-    };
-    ws.on('close', () => fail(new Error('submission websocket closed')));
-    ws.on('error', (err: Error) => fail(err));
-  }
-
-  static open(url: string, timeoutMs: number, onClosed: () => void): Promise<WsSubmitter> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
-      ws.once('open', () => resolve(new WsSubmitter(ws, timeoutMs, onClosed)));
-      ws.once('error', (err: Error) => {
-        if (ws.readyState !== WebSocket.OPEN) reject(err);
-      });
-    });
-  }
-
-  send(reqs: { id: number }[]): Promise<unknown> {
-    if (this.closed) return Promise.reject(this.closed);
-    return new Promise((resolve, reject) => {
-      const ids = reqs.map((r) => r.id);
-      const timer = setTimeout(() => {
-        for (const id of ids) this.waiting.delete(id);
-        reject(new Error(`no answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      const b = { ids, resolve, reject, timer };
-      for (const id of ids) this.waiting.set(id, b);
-      this.ws.send(JSON.stringify(reqs.length === 1 ? reqs[0] : reqs));
-    });
-  }
-
-  private onMessage(data: WebSocket.RawData): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(data.toString());
-    } catch {
-      return; // not JSON: nothing to match it to (the batch times out and is retried)
-    }
-    const first = Array.isArray(msg) ? msg[0] : msg;
-    const id = (first as { id?: unknown } | undefined)?.id;
-    const b = typeof id === 'number' ? this.waiting.get(id) : undefined;
-    if (!b) return;
-    for (const i of b.ids) this.waiting.delete(i);
-    clearTimeout(b.timer);
-    b.resolve(msg);
-  }
-
-  close(): void {
-    this.ws.terminate();
-  }
+/** A refusal's code (the node's own, e.g. TX_NONCE_TAKEN), or TRANSPORT … when the batch got no answer. */
+function codeOf(err: unknown): string {
+  if (err instanceof RpcError) return err.appCode ?? `RPC ${err.code}`;
+  return `TRANSPORT ${err instanceof Error ? err.name : 'error'}`;
 }

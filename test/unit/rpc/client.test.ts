@@ -236,3 +236,25 @@ t.test('subscription cap: RpcError on subscribe; waitForTx falls back to polling
   await unsub();
   t.equal(backend.listenerCount(), 0);
 });
+
+t.test('sendTxs: one batch over the WebSocket, one outcome per tx in order, errors by tx', async (t) => {
+  const { client, backend } = await start(t);
+  t.same(await client.sendTxs([]), [], 'nothing to send: no message');
+  backend.throwNext.set('sendTx', new InvalidMessageError(ERR.BAD_NONCE, 'nonce 3 was already used'));
+  const out = await client.sendTxs([new Uint8Array([1]), '0x02', 'not hex', new Uint8Array([3])]);
+  t.equal(out.length, 4);
+  t.same(out.map((o) => o.status), ['rejected', 'fulfilled', 'rejected', 'fulfilled'], 'the first refused by the node, the third by the params check');
+  const first = (out[0] as PromiseRejectedResult).reason as RpcError;
+  t.type(first, RpcError);
+  t.equal(first.appCode, ERR.BAD_NONCE);
+  t.equal(((out[2] as PromiseRejectedResult).reason as RpcError).code, RPC_CODE.INVALID_PARAMS);
+  t.same((out[1] as PromiseFulfilledResult<{ hash: string }>).value, { hash: txHash(new Uint8Array([2])) });
+  t.same((out[3] as PromiseFulfilledResult<{ hash: string }>).value, { hash: txHash(new Uint8Array([3])) });
+  t.equal(backend.calls.filter((c) => c.method === 'prepareTxs').length, 1, 'the node saw one batch');
+
+  const dead = new RpcClient('http://127.0.0.1:1', { timeoutMs: 2000 });
+  const failed = await dead.sendTxs(['0x01', '0x02']);
+  t.same(failed.map((o) => o.status), ['rejected', 'rejected']);
+  t.type((failed[0] as PromiseRejectedResult).reason, RpcTransportError, 'an unreachable node: a transport error for every tx');
+  await dead.close();
+});
