@@ -10,7 +10,8 @@
 //        [--base-node-flags "…"] [--head-node-flags "…"] [--base-node PATH] [--head-node PATH]
 // Without --head the head is this working tree, uncommitted changes included. A revision is checked
 // out in a temporary git worktree (removed at the end) that borrows this tree's node_modules and
-// builds its own native addon (native/build.mjs) where it has one.
+// builds its own native addon (native/build.mjs) and compiled JavaScript (bin/compile.mjs) where it
+// has them.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
@@ -77,6 +78,11 @@ async function checkout(name: Side['name'], rev: string, tmp: string): Promise<S
   if (existsSync(join(dir, 'native', 'build.mjs'))) {
     const out = execFileSync(process.execPath, [join(dir, 'native', 'build.mjs')], { cwd: dir, encoding: 'utf8' }).trim();
     console.log(`${name}: ${out}`);
+  }
+  // and its compiled JavaScript (bin/compile.mjs, where the revision has it), built before its validators start
+  if (existsSync(join(dir, 'bin', 'compile.mjs'))) {
+    const out = execFileSync(process.execPath, [join(dir, 'bin', 'compile.mjs')], { cwd: dir, encoding: 'utf8' }).trim();
+    console.log(`${name}: ${out.split('\n').join('; ')}`);
   }
   console.log(`${name}: ${rev} (${sha.slice(0, 10)}) in ${dir}`);
   return { name, dir, worktree: true };
