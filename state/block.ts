@@ -10,6 +10,7 @@ import { verify } from '../crypto/sign.js';
 import { KeyType, addressOf } from '../crypto/keys.js';
 import { bytesEqual, concatBytes, toHex } from '../lib/hex.js';
 import { CHAIN_ID_RE, MAX_TX_BYTES } from './tx.js';
+import { writeTxResults, type ResultBounds } from './resultWire.js';
 
 export const MAX_BLOCK_TXS = 10_000;
 export const MAX_VALIDATORS = 256;
@@ -124,8 +125,13 @@ export interface TxEvent {
   attributes: [string, string][];
 }
 
+export const MAX_EVENTS_PER_TX = 64;
+/** Byte and item limits of results and events (the codecs below, and state/resultWire.ts). */
+const RESULT_BOUNDS: ResultBounds = { code: 64, message: 512, events: MAX_EVENTS_PER_TX, module: 32, type: 64, attributes: 32, key: 64, value: 1024 };
+const B = RESULT_BOUNDS;
+
 export const eventCodec: Codec<TxEvent> = struct<TxEvent>(
-  { module: str(32), type: str(64), attributes: list(tuple<[string, string]>(str(64), str(1024)), 32) },
+  { module: str(B.module), type: str(B.type), attributes: list(tuple<[string, string]>(str(B.key), str(B.value)), B.attributes) },
   ['module', 'type', 'attributes'],
 );
 
@@ -136,16 +142,20 @@ export interface TxResult {
   events: TxEvent[];
 }
 
-export const MAX_EVENTS_PER_TX = 64;
 export const txResultCodec: Codec<TxResult> = struct<TxResult>(
-  { code: str(64), message: str(512), events: list(eventCodec, MAX_EVENTS_PER_TX) },
+  { code: str(B.code), message: str(B.message), events: list(eventCodec, B.events) },
   ['code', 'message', 'events'],
 );
 export const txResultsCodec = list(txResultCodec, MAX_BLOCK_TXS);
 
-/** The canonical encoding of each result: the leaves of resultsRoot, and the items of the stored list. */
+const encodeTxResult = (r: TxResult): Uint8Array => encode(txResultCodec, r);
+
+/**
+ * The canonical encoding of each result: the leaves of resultsRoot, and the items of the stored list
+ * (written directly by state/resultWire.ts where it can, byte-equal to encode(txResultCodec, r)).
+ */
 export function encodeTxResults(results: TxResult[]): Uint8Array[] {
-  return results.map((r) => encode(txResultCodec, r));
+  return writeTxResults(results, RESULT_BOUNDS, encodeTxResult);
 }
 
 export function resultsRoot(results: TxResult[]): Uint8Array {
