@@ -6,10 +6,11 @@ import { Overlay } from '../state/overlay.js';
 import { AuthTree, type StagedTree } from '../state/authTree.js';
 import { BlockStore, GENESIS_HASH, type Head } from '../state/blockStore.js';
 import type { Application, ChainInfo, CommittedBlock, Proposal, ProposalRequest, ProcessResult } from '../state/application.js';
-import { blockHash, encodeTxResults, resultsRootOfEncoded, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
+import { blockHash, encodeTxResults, resultsRootOfEncoded, txResultCodec, txRoot, validatorSetHash, type Block, type BlockHeader, type CommitCertificate, type TxResult, type Validator } from '../state/block.js';
 import type { Genesis } from '../state/genesis.js';
 import { forgetDecodedTxs, verifyAhead, type DecodedTx } from '../state/tx.js';
 import { bytesEqual, bytesKey, toHex } from '../lib/hex.js';
+import { decodeTrusted } from '../lib/encoding.js';
 import { InternalError, InvalidMessageError, ERR } from '../lib/errors.js';
 import { scopedStore, scopedReader, type BlockInfo, type ReaderAccess } from './module.js';
 import { indexModules, type ModuleIndex } from './registry.js';
@@ -24,9 +25,34 @@ interface Staged {
   tree: StagedTree;
   ids: Uint8Array[];
   idsHex: string[];
-  results: TxResult[];
-  /** The results' canonical encodings (the resultsRoot leaves; stored as the block's results list). */
+  /**
+   * The results' canonical encodings (the resultsRoot leaves; stored as the block's results list).
+   * The TxResult objects the execution built are not kept: see CommittedView.
+   */
   encodedResults: Uint8Array[];
+}
+
+/**
+ * A committed block whose results are decoded from their encodings when first read. Holding the
+ * execution's TxResult objects from execution to commit (an object, an events array, an event, its
+ * attribute pairs and their strings: about ten per transfer) kept them alive across a scavenge,
+ * which copies every live young object; now they die young. Their readers, tx subscriptions and
+ * tests, decode them once per block.
+ */
+class CommittedView implements CommittedBlock {
+  private decoded: TxResult[] | undefined;
+  constructor(
+    readonly header: BlockHeader,
+    readonly hash: Uint8Array,
+    readonly txIds: Uint8Array[],
+    readonly txIdsHex: string[],
+    private readonly encodedResults: readonly Uint8Array[],
+    readonly certificate: CommitCertificate,
+  ) {}
+
+  get results(): TxResult[] {
+    return (this.decoded ??= this.encodedResults.map((b, i) => decodeTrusted(txResultCodec, b, `result ${i}`)));
+  }
 }
 
 export interface AppOptions {
@@ -201,7 +227,7 @@ export class App implements Application {
       const { overlay, tree, exec, header, encodedResults } = await this.execute(this.baseHeader(req.height, time, req.proposer), req.txs, 'propose');
       const block: Block = { header, txs: exec.txs };
       const hash = blockHash(header);
-      this.staged.set(toHex(hash), { block, hash, overlay, tree, ids: exec.ids, idsHex: exec.idsHex, results: exec.results, encodedResults });
+      this.staged.set(toHex(hash), { block, hash, overlay, tree, ids: exec.ids, idsHex: exec.idsHex, encodedResults });
       return { block, hash, dropped: exec.dropped };
     });
   }
@@ -232,7 +258,7 @@ export class App implements Application {
     }
     if (!bytesEqual(run.header.stateRoot, h.stateRoot)) return reject('state root does not match re-execution');
     if (!bytesEqual(run.header.resultsRoot, h.resultsRoot)) return reject('results root does not match re-execution');
-    this.staged.set(toHex(hash), { block, hash, overlay: run.overlay, tree: run.tree, ids: run.exec.ids, idsHex: run.exec.idsHex, results: run.exec.results, encodedResults: run.encodedResults });
+    this.staged.set(toHex(hash), { block, hash, overlay: run.overlay, tree: run.tree, ids: run.exec.ids, idsHex: run.exec.idsHex, encodedResults: run.encodedResults });
     return { accept: true, hash };
   }
 
@@ -266,7 +292,7 @@ export class App implements Application {
       this.staged.clear();
       this.accounts.clear();
       forgetDecodedTxs(block.txs);
-      return { header: block.header, hash, txIds: staged.ids, txIdsHex: staged.idsHex, results: staged.results, certificate };
+      return new CommittedView(block.header, hash, staged.ids, staged.idsHex, staged.encodedResults, certificate);
     });
   }
 
