@@ -68,8 +68,15 @@ export interface SubsystemShare {
   share: number;
 }
 
-function ruleOf(rules: [string, RegExp][], url: string): string | undefined {
+/** The source file of a frame, relative to the repository: compiled files (dist/<fingerprint>/x.js, bin/compile.mjs) count as their x.ts. */
+export function sourceOf(url: string): string {
   const f = url.startsWith(ROOT) ? url.slice(ROOT.length) : url;
+  const compiled = /^dist\/[0-9a-f]{16}\/(.*)\.js$/.exec(f);
+  return compiled ? `${compiled[1]}.ts` : f;
+}
+
+function ruleOf(rules: [string, RegExp][], url: string): string | undefined {
+  const f = sourceOf(url);
   for (const [what, re] of rules) if (re.test(f)) return what;
   return undefined;
 }
