@@ -204,30 +204,36 @@ const decodedTxs = new TwoGenerationCache<string, DecodedTx>(DECODED_CACHE_MAX, 
  * count and by bytes (a peer sending large, badly signed txs cannot grow it).
  */
 export function decodeTxCached(raw: Uint8Array): DecodedTx {
+  const known = (raw as Tagged)[DECODED];
+  if (known !== undefined) return known;
   if (raw.length > MAX_TX_BYTES) return decodeTx(raw);
-  let key = keyByObject.get(raw);
-  const known = key !== undefined;
-  key ??= bytesKey(raw);
-  let tx = decodedTxs.get(key);
+  const key = bytesKey(raw);
+  let tx = decodedTxs.get(key) as (DecodedTx & Keyed) | undefined;
   if (tx === undefined) {
-    tx = decodeTx(raw); // throws for an invalid encoding: nothing is kept for it
+    tx = decodeTx(raw) as DecodedTx & Keyed; // throws for an invalid encoding: nothing is kept for it
+    tx[CACHE_KEY] = key;
     decodedTxs.set(key, tx);
   }
-  if (!known) keyByObject.set(raw, key);
+  (raw as Tagged)[DECODED] = tx;
   return tx;
 }
 
 /**
- * The cache key of a raw bytes object already met: one tx's bytes object is looked up several times
- * in a row — verifyAhead, then admission, then (on the proposer, whose block holds the mempool's
- * objects) execution — and an identity lookup plus a lookup by a string whose hash V8 has already
- * computed cost a fifth of turning 150 bytes into a string and hashing it. Raw tx bytes are never
- * mutated once received (the string-keyed cache relies on that too). A regular Map (a WeakMap's set
- * cost as much as the string key), bounded by count and by key bytes like the decoded-tx cache, and
- * fed only by valid encodings: large garbage cannot grow it. Entries only spare the string; the
- * decoded-tx cache still decides what is cached.
+ * The decoded tx of a raw bytes object already met, kept on the object itself: one tx's bytes object
+ * is looked up several times in a row — verifyAhead, then admission, then (on the proposer, whose
+ * block holds the mempool's objects) execution — and a property load is cheaper than turning 150
+ * bytes into a string and hashing it, and than the identity-keyed Map of keys this replaces (seven
+ * Map operations per tx per validator, and entries the scavenger had to trace). Raw tx bytes are
+ * never mutated once received (the string-keyed cache relies on that too). Only valid encodings are
+ * tagged, and a tag lives no longer than its bytes object (a mempool entry, a block being run).
  */
-const keyByObject = new TwoGenerationCache<Uint8Array, string>(8192, { maxSize: DECODED_CACHE_MAX_BYTES, sizeOf: (k) => k.length });
+const DECODED = Symbol('decoded tx');
+type Tagged = Uint8Array & { [DECODED]?: DecodedTx | undefined };
+/** The decoded-tx cache's key of a decoded tx (its raw bytes as a bytesKey string), for forgetDecodedTxs. */
+const CACHE_KEY = Symbol('decoded-tx cache key');
+interface Keyed {
+  [CACHE_KEY]?: string;
+}
 
 /**
  * Drops committed txs from the decoded-tx cache, which otherwise kept them ~20 s at 2,000 tx/s (two
@@ -239,14 +245,16 @@ const keyByObject = new TwoGenerationCache<Uint8Array, string>(8192, { maxSize: 
 export function forgetDecodedTxs(raws: readonly Uint8Array[]): void {
   for (const raw of raws) {
     if (raw.length > MAX_TX_BYTES) continue;
-    decodedTxs.delete(keyByObject.get(raw) ?? bytesKey(raw));
-    keyByObject.delete(raw);
+    const tagged = raw as Tagged;
+    const tx = tagged[DECODED] as (DecodedTx & Keyed) | undefined;
+    if (tx !== undefined) tagged[DECODED] = undefined;
+    decodedTxs.delete(tx?.[CACHE_KEY] ?? bytesKey(raw));
   }
 }
 
-/** Entries and raw bytes held by the decoded-tx cache, and by its index of keys by bytes object (tests, metrics). */
-export function decodedTxCacheSize(): { entries: number; bytes: number; keys: number; keyBytes: number } {
-  return { entries: decodedTxs.size, bytes: decodedTxs.calculatedSize, keys: keyByObject.size, keyBytes: keyByObject.calculatedSize };
+/** Entries and raw bytes held by the decoded-tx cache (tests, metrics). */
+export function decodedTxCacheSize(): { entries: number; bytes: number } {
+  return { entries: decodedTxs.size, bytes: decodedTxs.calculatedSize };
 }
 
 /** Stateless checks for a given chain: decode, chain id, signature. Throws InvalidMessageError. */
