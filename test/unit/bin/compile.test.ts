@@ -115,3 +115,20 @@ t.test('bin/iotchain.js runs the compiled CLI, and the TypeScript through tsx wi
   t.equal(compiled.stdout, tsx.stdout);
   t.equal(compiled.stderr, '', 'no fallback warning: the compiled entry was used');
 });
+
+t.test("no source imports a '.ts' path (the compiled output would import a file that is not there)", async (t) => {
+  const { SOURCE_DIRS } = await import('../../../bin/compile.mjs');
+  const bad: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        const src = readFileSync(p, 'utf8');
+        if (/(?:from\s+|import\s*\(\s*)['"]\.{1,2}\/[^'"]*\.ts['"]/.test(src)) bad.push(p.slice(ROOT.length + 1));
+      }
+    }
+  };
+  for (const d of SOURCE_DIRS) walk(join(ROOT, d));
+  t.same(bad, []);
+});

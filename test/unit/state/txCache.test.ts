@@ -115,7 +115,7 @@ t.test('a bytes object remembers its decode; invalid bytes are not remembered; f
   t.not(again, first, 'a fresh decode after forgetting');
   t.same(again.id, first.id);
   const bad = new Uint8Array(raw);
-  bad[bad.length - 70] ^= 0xff; // a byte of the body's tail (the args): still a well-formed tx, another one
+  bad[bad.length - 70]! ^= 0xff; // a byte of the body's tail (the args): still a well-formed tx, another one
   const copy = new Uint8Array(raw);
   t.equal(decodeTxCached(copy), again, 'same bytes, another object: the cache');
   const garbage = Uint8Array.of(0x93, 1, 2);
