@@ -2,14 +2,14 @@
 //
 // Why: tsx compiles each file when it is first imported and, with esbuild's keepNames, wraps every
 // named closure in a defineProperty call that runs each time the closure is created (several per
-// transaction on the execution path). Validators running the compiled output use ≈ 4 % less CPU per
-// committed tx in the 4-validator benchmark (bench/compare.ts, 10 rounds, ratios 0.926–1.022, median
-// 0.958; BENCHMARKS.md, session 12), and a process starts without compiling anything.
+// transaction on the execution path). Validators running the compiled output use ≈ 3.5 % less CPU
+// per committed tx in the 4-validator benchmark (bench/compare.ts, 10 rounds: ratios 0.926–1.022,
+// median 0.966; BENCHMARKS.md, session 12), and a process starts without compiling anything.
 //
 // How: the sources' fingerprint (SHA-256 over the path and bytes of every .ts file under SOURCE_DIRS,
-// plus tsconfig.json and esbuild's version) names the output directory, dist/<fingerprint>/, so the
-// output can never be stale: an edited source has a new fingerprint, which is built on the next
-// start (~0.3 s) or by `npm install`. Processes that build at once (a devnet, parallel tests) each
+// plus tsconfig.json, esbuild's version and this file) names the output directory,
+// dist/<fingerprint>/, so the output can never be stale: an edited source has a new fingerprint,
+// which is built on the next start (~0.3 s) or by `npm install`. Processes that build at once (a devnet, parallel tests) each
 // write a private directory and rename it into place; the first rename wins and the others drop
 // theirs. esbuild only strips types (one file in, one file out, no bundling): the JavaScript is the
 // TypeScript minus its types, as tsx ran it. `native` and `bin` are symlinked into the output, so
@@ -17,12 +17,13 @@
 // IOTCHAIN_TSX=1 runs the TypeScript through tsx instead (stack traces with .ts line numbers).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The folders the node's code lives in (tests and benchmarks run through tsx). */
 export const SOURCE_DIRS = ['lib', 'crypto', 'state', 'protocols', 'consensus', 'mempool', 'node', 'rpc', 'cli'];
-const ROOT = resolve(import.meta.dirname, '..');
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = resolve(dirname(SELF), '..');
 /** Written last into a finished output directory; its mtime is refreshed at each use (see prune). */
 const MARKER = '.complete';
 /** Build directories kept however old (the newest by last use), and the age after which others go. */
@@ -42,10 +43,14 @@ function sourceFiles(root, dirs) {
   return out.sort();
 }
 
-/** SHA-256 (hex, first 16 chars) over what decides the output: each source's path and bytes, tsconfig.json, esbuild's version. */
+/**
+ * SHA-256 (hex, first 16 chars) over what decides the output: each source's path and bytes,
+ * tsconfig.json, esbuild's version and this script (its build options).
+ */
 export function fingerprint(root, files, esbuildVersion) {
   const h = createHash('sha256');
   h.update(`esbuild ${esbuildVersion}\n`);
+  h.update(readFileSync(SELF));
   const tsconfig = join(root, 'tsconfig.json');
   if (existsSync(tsconfig)) h.update(readFileSync(tsconfig));
   for (const f of files) {
