@@ -85,19 +85,21 @@ function writeStr(out: Uint8Array, at: number, s: string): number {
   return at + n;
 }
 
+/** A result and an event have one shape: a 3-array of two strings and a list (its header only here). */
+function writeHead(out: Uint8Array, at: number, a: string, b: string, items: number): number {
+  out[at++] = 0x93;
+  at = writeStr(out, at, a);
+  at = writeStr(out, at, b);
+  return writeArrayHead(out, at, items);
+}
+
 function writeResult(out: Uint8Array, at: number, r: TxResult): number {
-  out[at++] = 0x93; // [code, message, events]
-  at = writeStr(out, at, r.code);
-  at = writeStr(out, at, r.message);
   const events = r.events;
-  at = writeArrayHead(out, at, events.length);
+  at = writeHead(out, at, r.code, r.message, events.length); // [code, message, events]
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    out[at++] = 0x93; // [module, type, attributes]
-    at = writeStr(out, at, e.module);
-    at = writeStr(out, at, e.type);
     const attrs = e.attributes;
-    at = writeArrayHead(out, at, attrs.length);
+    at = writeHead(out, at, e.module, e.type, attrs.length); // [module, type, attributes]
     for (let j = 0; j < attrs.length; j++) {
       const a = attrs[j]!;
       out[at++] = 0x92; // [key, value]
