@@ -11,9 +11,10 @@
 // dist/<fingerprint>/, so the output can never be stale: an edited source has a new fingerprint,
 // which is built on the next start (~0.3 s) or by `npm install`. Processes that build at once (a
 // devnet, parallel tests) each write a private directory and rename it into place; the first rename
-// wins and the others drop theirs. esbuild only strips types (one file in, one file out, no bundling): the JavaScript is the
-// TypeScript minus its types, as tsx ran it. `native` and `bin` are symlinked into the output, so
-// the paths the code resolves from import.meta.url (the addon, the CLI's own entry) hold there too.
+// wins and the others drop theirs. esbuild only strips types (one file in, one file out, no
+// bundling): the JavaScript is the TypeScript minus its types, as tsx ran it. `native` and `bin` are
+// symlinked into the output, so the paths the code resolves from import.meta.url (the addon, the
+// CLI's own entry) hold there too.
 // IOTCHAIN_TSX=1 runs the TypeScript through tsx instead (stack traces with .ts line numbers).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';

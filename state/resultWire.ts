@@ -4,9 +4,9 @@
 // msgpackr) was a fifth of a transfer block's execution: a transfer's result is an event with three
 // string attributes. This writer handles results whose strings are all ASCII (one byte per char,
 // so the byte length is the string length) and within the codec's bounds, writing msgpack's minimal
-// headers exactly as the generic encoder does; for anything else it returns undefined and the caller
-// encodes that result generically, which also refuses it with the codec's own error. So the bytes are
-// the same either way: test/unit/state/resultWire.test.ts compares both on random and edge-case results.
+// headers exactly as the generic encoder does; any other result goes to the caller's fallback (the
+// generic encoder), which also refuses it with the codec's own error. So the bytes are the same
+// either way: test/unit/state/resultWire.test.ts compares both on random and edge-case results.
 import type { TxEvent, TxResult } from './block.js';
 
 /** The txResultCodec / eventCodec bounds (state/block.ts passes them in: the two files do not import each other). */

@@ -68,7 +68,7 @@ export interface SubsystemShare {
   share: number;
 }
 
-/** The source file of a frame, relative to the repository: compiled files (dist/<fingerprint>/x.js, bin/compile.mjs) count as their x.ts. */
+/** The source file of a frame, relative to the repository: a compiled file (dist/<fingerprint>/x.js) counts as its x.ts. */
 export function sourceOf(url: string): string {
   const f = url.startsWith(ROOT) ? url.slice(ROOT.length) : url;
   const compiled = /^dist\/[0-9a-f]{16}\/(.*)\.js$/.exec(f);
